@@ -1,0 +1,106 @@
+"""Camera capture: a worker that owns one OpenCV VideoCapture and hands out the newest frame.
+
+The source is a camera index ("0") or a video file. Frames carry their read time; a camera that stops
+delivering is reopened with back-off, never taking the display down. A video file loops.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from installation.core.errors import UserError
+from installation.core.frames import CameraFrame
+from installation.core.slots import LatestSlot
+
+log = logging.getLogger(__name__)
+
+
+def parse_source(source: str) -> int | str:
+    """'0' → camera index 0; anything else is a video file path that must exist."""
+    if source.strip().isdigit():
+        return int(source)
+    if not Path(source).is_file():
+        raise UserError(f"camera source {source!r} is neither a camera index nor an existing video file")
+    return source
+
+
+def open_capture(source: int | str) -> cv2.VideoCapture:
+    cap = cv2.VideoCapture(source)
+    if not cap.isOpened():
+        cap.release()
+        if isinstance(source, int):
+            raise UserError(
+                f"camera index {source} cannot be opened: check it is plugged in, or set input.camera "
+                "to another index or a video file"
+            )
+        raise UserError(f"video file {source} cannot be opened by OpenCV: convert it to MP4/H.264 or AVI")
+    return cap
+
+
+class CameraWorker(threading.Thread):
+    """Reads frames into `frames` until `stop` is set; reconnects with back-off when reads fail."""
+
+    def __init__(
+        self, source: str, frames: LatestSlot[CameraFrame], stop: threading.Event, max_backoff_s: float = 5.0
+    ) -> None:
+        super().__init__(name="camera", daemon=True)
+        self.source = parse_source(source)
+        self.frames = frames
+        self.stop = stop
+        self.max_backoff_s = max_backoff_s
+        self.reconnects = 0
+        self.seq = 0
+        self._cap: cv2.VideoCapture | None = open_capture(self.source)  # fail fast at start-up
+
+    def run(self) -> None:
+        backoff = 0.2
+        while not self.stop.is_set():
+            if self._cap is None:
+                try:
+                    self._cap = open_capture(self.source)
+                    self.reconnects += 1
+                    log.info("camera %s reconnected", self.source)
+                    backoff = 0.2
+                except UserError as e:
+                    log.warning("%s; retrying in %.1f s", e, backoff)
+                    self.stop.wait(backoff)
+                    backoff = min(self.max_backoff_s, backoff * 2)
+                    continue
+            ok, image = self._cap.read()
+            if not ok:
+                if isinstance(self.source, str):  # a video file: loop it
+                    self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                    ok, image = self._cap.read()
+                if not ok:
+                    log.warning("camera %s stopped delivering frames; reopening", self.source)
+                    self._cap.release()
+                    self._cap = None
+                    continue
+            self.seq += 1
+            self.frames.put(CameraFrame(self.seq, time.monotonic(), image))
+            if isinstance(self.source, str):
+                self.stop.wait(1 / 30)  # a file plays at about camera rate
+        if self._cap is not None:
+            self._cap.release()
+
+
+def frame_to_sketch(bgr: np.ndarray, size: int) -> np.ndarray:
+    """A camera frame of a drawing → (size, size) uint8 sketch (255 paper, 0 ink).
+
+    Centre square crop, adaptive threshold (robust to uneven light). Rectifying the paper with a homography
+    belongs to calibration; this is the uncalibrated path.
+    """
+    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY) if bgr.ndim == 3 else bgr
+    h, w = gray.shape
+    side = min(h, w)
+    y0, x0 = (h - side) // 2, (w - side) // 2
+    crop = cv2.resize(gray[y0 : y0 + side, x0 : x0 + side], (size, size), interpolation=cv2.INTER_AREA)
+    block = max(3, (size // 16) | 1)
+    ink = cv2.adaptiveThreshold(crop, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, block, 12)
+    return cv2.medianBlur(ink, 3)

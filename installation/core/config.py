@@ -1,0 +1,196 @@
+"""Typed, layered configuration: packaged defaults → venue file → command-line overrides.
+
+Each TOML section maps to a frozen dataclass; unknown sections or keys are errors that name the key; values
+are type-checked (an int is accepted where a float is expected). Overrides are `section.key=value` strings
+whose value is parsed as TOML (so `display.fps=30`, `display.layout="ai"` or `display.layout=ai` all work).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from installation.core.errors import UserError
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the repository root
+DEFAULTS_FILE = PACKAGE_ROOT / "installation" / "config" / "default.toml"
+
+LAYOUTS = ("side", "ai", "overlay")
+SOURCES = ("tablet", "replay", "camera")
+PROVIDERS = ("tensorrt", "cuda", "cpu")
+
+
+@dataclass(frozen=True)
+class DisplayConfig:
+    width: int = 1280
+    height: int = 720
+    fullscreen: bool = True
+    display_index: int = 0
+    fps: int = 60
+    layout: str = "side"
+    crossfade_s: float = 0.25
+    hud: bool = False
+    attract_after_s: float = 90.0
+    background: list[int] = field(default_factory=lambda: [18, 18, 20])
+
+
+@dataclass(frozen=True)
+class CanvasConfig:
+    size: int = 1024
+    min_width: float = 3.0
+    max_width: float = 12.0
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    path: str = "installation/assets/models/pix2pix_default.onnx"
+    input_size: int = 256
+    providers: list[str] = field(default_factory=lambda: list(PROVIDERS))
+    require_gpu: bool = False
+    threads: int = 0
+    trt_cache_dir: str = "~/.cache/live-installation/trt"
+
+
+@dataclass(frozen=True)
+class InputConfig:
+    source: str = "tablet"
+    sessions: list[str] = field(default_factory=list)
+    replay_speed: float = 1.0
+    replay_loop: bool = True
+    camera: str = "0"
+    evdev: str = "auto"
+
+
+@dataclass(frozen=True)
+class PathsConfig:
+    recordings: str = "recordings"
+    saved: str = "saved"
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    display: DisplayConfig = field(default_factory=DisplayConfig)
+    canvas: CanvasConfig = field(default_factory=CanvasConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    input: InputConfig = field(default_factory=InputConfig)
+    paths: PathsConfig = field(default_factory=PathsConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def resolve(self, path: str) -> Path:
+        """A config path made absolute: relative paths are relative to the repository root."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else PACKAGE_ROOT / p
+
+
+def load_config(venue: Path | None = None, overrides: list[str] | None = None) -> AppConfig:
+    """Packaged defaults, then the venue file, then `section.key=value` overrides; validated."""
+    data = _read_toml(DEFAULTS_FILE, "packaged defaults")
+    if venue is not None:
+        _merge(data, _read_toml(venue, "venue config"), str(venue))
+    for item in overrides or []:
+        _merge(data, _parse_override(item), f"override {item!r}")
+    cfg = _build(AppConfig, data, "")
+    _check_values(cfg)
+    return cfg
+
+
+def _read_toml(path: Path, what: str) -> dict[str, Any]:
+    if not path.is_file():
+        raise UserError(f"{what} {path} does not exist: give the path of a TOML config file")
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise UserError(f"{what} {path} is not valid TOML ({e}): fix the file") from e
+
+
+def _parse_override(item: str) -> dict[str, Any]:
+    key, sep, raw = item.partition("=")
+    parts = key.strip().split(".")
+    if not sep or len(parts) != 2 or not all(parts):
+        raise UserError(f"override {item!r} must look like section.key=value, e.g. display.layout=ai")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()  # a bare word: take it as a string
+    return {parts[0]: {parts[1]: value}}
+
+
+def _merge(base: dict[str, Any], layer: dict[str, Any], where: str) -> None:
+    for section, values in layer.items():
+        if not isinstance(values, dict):
+            raise UserError(f"{where}: '{section}' must be a [section] table")
+        base.setdefault(section, {}).update(values)
+
+
+def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    for key in data:
+        if key not in names:
+            known = ", ".join(sorted(names))
+            raise UserError(f"unknown config key '{prefix}{key}' (known here: {known})")
+    kwargs: dict[str, Any] = {}
+    for name in names & data.keys():
+        kind = hints[name]
+        value = data[name]
+        if dataclasses.is_dataclass(kind):
+            if not isinstance(value, dict):
+                raise UserError(f"config '{prefix}{name}' must be a [section] table")
+            kwargs[name] = _build(kind, value, f"{prefix}{name}.")  # type: ignore[arg-type]
+        else:
+            kwargs[name] = _coerce(value, kind, f"{prefix}{name}")
+    return cls(**kwargs)
+
+
+def _coerce(value: Any, kind: Any, key: str) -> Any:
+    origin = typing.get_origin(kind)
+    if origin is list:
+        (item,) = typing.get_args(kind)
+        if not isinstance(value, list):
+            raise UserError(f"config '{key}' must be a list, got {value!r}")
+        return [_coerce(v, item, f"{key}[]") for v in value]
+    if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if kind is int and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        return value
+    raise UserError(f"config '{key}' must be {kind.__name__}, got {value!r}")
+
+
+def _check_values(cfg: AppConfig) -> None:
+    def choice(key: str, value: str, options: tuple[str, ...]) -> None:
+        if value not in options:
+            raise UserError(f"config '{key}' is {value!r}; choose one of {', '.join(options)}")
+
+    def positive(key: str, value: float) -> None:
+        if value <= 0:
+            raise UserError(f"config '{key}' must be positive, got {value}")
+
+    choice("display.layout", cfg.display.layout, LAYOUTS)
+    choice("input.source", cfg.input.source, SOURCES)
+    for p in cfg.model.providers:
+        choice("model.providers[]", p, PROVIDERS)
+    for key, value in (
+        ("display.width", cfg.display.width),
+        ("display.height", cfg.display.height),
+        ("display.fps", cfg.display.fps),
+        ("canvas.size", cfg.canvas.size),
+        ("model.input_size", cfg.model.input_size),
+        ("input.replay_speed", cfg.input.replay_speed),
+        ("canvas.max_width", cfg.canvas.max_width),
+    ):
+        positive(key, value)
+    if cfg.display.crossfade_s < 0:
+        raise UserError("config 'display.crossfade_s' must be zero or positive")
+    if cfg.canvas.min_width > cfg.canvas.max_width:
+        raise UserError("config 'canvas.min_width' must not exceed 'canvas.max_width'")
+    if len(cfg.display.background) != 3 or not all(0 <= c <= 255 for c in cfg.display.background):
+        raise UserError("config 'display.background' must be three numbers 0..255 (R, G, B)")

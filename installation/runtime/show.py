@@ -1,0 +1,398 @@
+"""The show: the main loop that wires inputs, canvas, inference worker and renderer together.
+
+Ownership: the main thread owns pygame (events, canvas, renderer, flip); the inference worker owns the model
+session; the camera and pressure readers own their devices. Hand-offs are one-slot latest-value slots and
+one stop event ends everything. Pen-to-photon latency is measured at the flip that first shows an AI image:
+flip time minus the time of the newest pen event that image reflects.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from installation.core.config import LAYOUTS, AppConfig
+from installation.core.errors import UserError
+from installation.core.frames import AIFrame, CameraFrame, SketchFrame
+from installation.core.session import PenEvent, Player, Session, SessionWriter, apply_event, read_session
+from installation.core.slots import LatestSlot
+from installation.core.strokes import Canvas
+from installation.runtime.metrics import MetricsRecorder
+
+log = logging.getLogger(__name__)
+
+SESSIONS_DIR = Path(__file__).resolve().parents[1] / "assets" / "sessions"
+HOLD_AFTER_SESSION_S = 2.0  # a finished replayed drawing stays on screen this long before the next
+
+
+def default_sessions() -> list[Path]:
+    return sorted(SESSIONS_DIR.glob("*.jsonl"))
+
+
+@dataclass
+class ShowOptions:
+    headless: bool = False
+    seconds: float | None = None
+    out_dir: Path | None = None
+    record_to: Path | None = None  # record every pen event to this session file
+    sessions: list[Path] = field(default_factory=list)  # for replay and attract mode
+    video_fps: float = 30.0  # headless: frames written to the MP4 per second of show
+    snapshot_every_s: float = 2.0  # headless: a PNG every this many seconds
+
+
+class Replay:
+    """Plays sessions one after another against the show clock, clearing between them."""
+
+    def __init__(self, sessions: list[Session], speed: float, loop: bool) -> None:
+        self.sessions = sessions
+        self.speed = speed
+        self.loop = loop
+        self.index = 0
+        self.player = Player(sessions[0], speed)
+        self.started = 0.0
+        self.finished_at: float | None = None
+        self.done = False
+
+    def start(self, now: float) -> None:
+        self.started = now
+
+    def due(self, now: float) -> list[PenEvent]:
+        """Events to apply now; a 'clear' is synthesised between sessions."""
+        if self.done:
+            return []
+        events = self.player.due(now - self.started)
+        if self.player.finished:
+            if self.finished_at is None:
+                self.finished_at = now
+            elif now - self.finished_at >= HOLD_AFTER_SESSION_S / self.speed:
+                self.index += 1
+                if self.index >= len(self.sessions):
+                    if not self.loop:
+                        self.done = True
+                        return events
+                    self.index = 0
+                self.player = Player(self.sessions[self.index], self.speed)
+                self.started, self.finished_at = now, None
+                events.append(PenEvent("clear", 0.0))
+        return events
+
+    def name(self) -> str:
+        return self.sessions[self.index].source or f"session {self.index + 1}"
+
+
+class Show:
+    def __init__(self, cfg: AppConfig, opts: ShowOptions) -> None:
+        self.cfg = cfg
+        self.opts = opts
+        self.stop = threading.Event()
+        self.sketches: LatestSlot[SketchFrame] = LatestSlot()
+        self.answers: LatestSlot[AIFrame] = LatestSlot()
+        self.camera_frames: LatestSlot[CameraFrame] = LatestSlot()
+        self.metrics = MetricsRecorder()
+        size = cfg.canvas.size
+        self.canvas = Canvas(size, cfg.model.input_size, cfg.canvas.min_width, cfg.canvas.max_width)
+        self.sessions = [read_session(p) for p in (opts.sessions or default_sessions())]
+        if cfg.input.source == "replay" and not self.sessions:
+            raise UserError(
+                "replay needs session files: pass --session FILE or restore installation/assets/sessions"
+            )
+        for s in self.sessions:
+            if s.canvas != size:
+                log.info("session %s drawn on a %d canvas; scaled to %d", s.source, s.canvas, size)
+        self.sessions = [_rescale(s, size) for s in self.sessions]
+
+    # -- start-up -------------------------------------------------------------------------------------------
+    def _open_model(self):  # noqa: ANN202 - the runtime's Model
+        from installation.runtime.inference import ModelExpectation, RuntimeSettings, open_model
+
+        m = self.cfg.model
+        settings = RuntimeSettings(
+            providers=tuple(m.providers),
+            require_gpu=m.require_gpu,
+            intra_op_threads=m.threads,
+            trt_cache_dir=str(self.cfg.resolve(m.trt_cache_dir)),
+        )
+        expect = ModelExpectation(
+            kind="pix2pix", input_size=m.input_size, input_channels=1, output_channels=3
+        )
+        return open_model(self.cfg.resolve(m.path), expect, settings)
+
+    def _open_display(self):  # noqa: ANN202 - pygame Surface
+        if self.opts.headless:
+            os.environ["SDL_VIDEODRIVER"] = "dummy"
+        import pygame
+
+        try:
+            pygame.display.init()
+            pygame.font.init()
+            d = self.cfg.display
+            if d.fullscreen:
+                surface = pygame.display.set_mode((0, 0), pygame.FULLSCREEN, display=d.display_index)
+            else:
+                surface = pygame.display.set_mode((d.width, d.height), display=d.display_index)
+            pygame.display.set_caption("live installation")
+        except pygame.error as e:
+            raise UserError(
+                f"cannot open display {self.cfg.display.display_index} ({e}): connect a screen, set "
+                "display.display_index, or run with --headless --out DIR"
+            ) from e
+        return surface
+
+    # -- the loop -------------------------------------------------------------------------------------------
+    def run(self) -> dict[str, object]:
+        import pygame
+
+        from installation.adapters.display import HudInfo, Renderer
+        from installation.adapters.tablet import PenInput, PressureReader, find_pen_device
+        from installation.runtime.frames_out import FrameWriter
+        from installation.runtime.pipeline import InferenceWorker
+
+        model = self._open_model()
+        camera = None
+        if self.cfg.input.source == "camera":
+            from installation.adapters.camera import CameraWorker
+
+            camera = CameraWorker(self.cfg.input.camera, self.camera_frames, self.stop)
+        surface = self._open_display()
+        renderer = Renderer(surface, self.cfg.display)
+        display_canvas = self._display_canvas(renderer.panel_side())
+        pressure = None
+        if self.cfg.input.source == "tablet" and not self.opts.headless:
+            dev = find_pen_device(self.cfg.input.evdev)
+            if dev is not None:
+                pressure = PressureReader.from_device(dev, self.stop)
+                pressure.start()
+        pen = PenInput(
+            lambda pos: renderer.screen_to_canvas(pos, self.cfg.canvas.size),
+            pressure.pressure if pressure else (lambda: 1.0),
+        )
+        writer = None
+        if self.opts.record_to is not None:
+            writer = SessionWriter(self.opts.record_to, self.cfg.canvas.size, "recorded", _now_iso())
+            log.info("recording to %s", self.opts.record_to)
+        frames_out = (
+            FrameWriter(self.opts.out_dir, surface.get_size(), self.opts) if self.opts.out_dir else None
+        )
+
+        worker = InferenceWorker(model, self.sketches, self.answers, self.stop)
+        worker.start()
+        if camera is not None:
+            camera.start()
+        log.info(
+            "model %s on %s; input %s; layout %s",
+            model.name,
+            model.provider,
+            self.cfg.input.source,
+            renderer.layout,
+        )
+
+        clock = pygame.time.Clock()
+        t_start = time.monotonic()
+        replay = self._initial_replay(t_start)
+        last_input = t_start
+        pending: AIFrame | None = None
+        mode = self.cfg.input.source
+        record_t0: float | None = None
+        hud = HudInfo(0.0, 0.0, 0.0, model.provider, model.name, mode)
+        try:
+            while not self.stop.is_set():
+                now = time.monotonic()
+                if self.opts.seconds is not None and now - t_start >= self.opts.seconds:
+                    break
+                if worker.error is not None:
+                    raise RuntimeError(f"inference failed: {worker.error}")
+                events: list[PenEvent] = []
+                for ev in pygame.event.get():
+                    if ev.type == pygame.QUIT:
+                        self.stop.set()
+                    elif ev.type == pygame.KEYDOWN:
+                        self._key(ev.key, renderer, display_canvas, now)
+                        if renderer.panel_side() != display_canvas.raster_size:
+                            display_canvas = self._display_canvas(renderer.panel_side())
+                    else:
+                        pe = pen.handle(ev, now)
+                        if pe is not None:
+                            events.append(pe)
+                if events:
+                    last_input = now
+                    if replay is not None and mode == "attract":  # a visitor takes over from attract mode
+                        replay, mode = None, self.cfg.input.source
+                        events.insert(0, PenEvent("clear", 0.0))
+                    if writer is not None:
+                        record_t0 = record_t0 if record_t0 is not None else now
+                        for pe in events:
+                            writer.write(_retime(pe, now - record_t0))
+                if replay is not None:
+                    events += replay.due(now)
+                    if replay.done:
+                        replay = None
+                elif self._attract_due(now, last_input):
+                    replay, mode = self._attract(now), "attract"
+                if camera is not None:
+                    self._camera_to_sketch(display_canvas)
+                for pe in events:
+                    apply_event(self.canvas, pe, now)
+                    apply_event(display_canvas, pe, now)
+                if events:
+                    self.metrics.pen_events += len(events)
+                    self.sketches.put(SketchFrame(self.canvas.version, now, self.canvas.raster()))
+                    renderer.set_sketch(display_canvas.raster())
+                ai = self.answers.take(timeout=0)
+                if ai is not None:
+                    renderer.set_ai(ai.image, now)
+                    pending = ai
+                hud.fps, hud.mode = self.metrics.recent_fps(), mode
+                hud.latency_ms, hud.inference_ms = (
+                    self.metrics.recent_latency(),
+                    self.metrics.recent_inference(),
+                )
+                renderer.draw(
+                    now, hud, banner=replay.name() if replay is not None and mode == "attract" else ""
+                )
+                pygame.display.flip()
+                flip_t = time.monotonic()
+                self.metrics.frame(flip_t)
+                if pending is not None:
+                    self.metrics.ai_shown(flip_t - pending.pen_t, pending.inference_ms)
+                    pending = None
+                if frames_out is not None:
+                    frames_out.maybe_write(surface, flip_t - t_start)
+                clock.tick(self.cfg.display.fps)
+        finally:
+            self.stop.set()
+            worker.join(timeout=2)
+            if writer is not None:
+                writer.close()
+                log.info("recorded %d events to %s", writer.count, writer.path)
+            if frames_out is not None:
+                frames_out.close(surface)
+            pygame.display.quit()
+        summary = self.metrics.summary(time.monotonic() - t_start)
+        summary.update(
+            provider=model.provider,
+            model=model.name,
+            inference_calls=worker.calls,
+            inference_skipped=worker.skipped,
+            sketch_slot_dropped=self.sketches.dropped,
+            rss_mb=_rss_mb(),
+        )
+        return summary
+
+    # -- helpers --------------------------------------------------------------------------------------------
+    def _display_canvas(self, side: int) -> Canvas:
+        """A second canvas at panel resolution, fed the same events, so the screen sketch is sharp."""
+        c = Canvas(self.cfg.canvas.size, side, self.cfg.canvas.min_width, self.cfg.canvas.max_width)
+        for stroke in self.canvas.all_strokes():
+            for i, p in enumerate(stroke.points):
+                kind = "down" if i == 0 else "move"
+                apply_event(c, PenEvent(kind, p.t, p.x, p.y, p.pressure), 0.0)
+            apply_event(c, PenEvent("up", 0.0), 0.0)
+        return c
+
+    def _initial_replay(self, now: float) -> Replay | None:
+        if self.cfg.input.source != "replay":
+            return None
+        r = Replay(self.sessions, self.cfg.input.replay_speed, self.cfg.input.replay_loop)
+        r.start(now)
+        return r
+
+    def _attract_due(self, now: float, last_input: float) -> bool:
+        after = self.cfg.display.attract_after_s
+        return (
+            self.cfg.input.source == "tablet"
+            and after > 0
+            and now - last_input >= after
+            and bool(self.sessions)
+        )
+
+    def _attract(self, now: float) -> Replay:
+        log.info("idle for %.0f s: attract mode", self.cfg.display.attract_after_s)
+        r = Replay(self.sessions, self.cfg.input.replay_speed, loop=True)
+        r.start(now)
+        return r
+
+    def _camera_to_sketch(self, display_canvas: Canvas) -> None:
+        from installation.adapters.camera import frame_to_sketch
+
+        frame = self.camera_frames.take(timeout=0)
+        if frame is None:
+            return
+        sketch = frame_to_sketch(frame.image, self.cfg.model.input_size)
+        self.canvas.version += 1
+        self.sketches.put(SketchFrame(self.canvas.version, frame.t, sketch))
+
+    def _key(self, key: int, renderer, display_canvas: Canvas, now: float) -> None:  # noqa: ANN001
+        import pygame
+
+        if key in (pygame.K_q, pygame.K_ESCAPE):
+            self.stop.set()
+        elif key == pygame.K_c:
+            apply_event(self.canvas, PenEvent("clear", 0.0), now)
+            apply_event(display_canvas, PenEvent("clear", 0.0), now)
+            renderer.set_sketch(display_canvas.raster())
+            self.sketches.put(SketchFrame(self.canvas.version, now, self.canvas.raster()))
+        elif key == pygame.K_l:
+            renderer.set_layout(LAYOUTS[(LAYOUTS.index(renderer.layout) + 1) % len(LAYOUTS)])
+        elif key == pygame.K_h:
+            renderer.hud = not renderer.hud
+        elif key == pygame.K_s:
+            self._save(renderer)
+
+    def _save(self, renderer) -> None:  # noqa: ANN001
+        import cv2
+
+        from installation.core.session import write_session
+
+        folder = self.cfg.resolve(self.cfg.paths.saved)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(folder / f"{stamp}-sketch.png"), self.canvas.raster())
+            ai = self.answers.peek()
+            if ai is not None:
+                cv2.imwrite(str(folder / f"{stamp}-ai.png"), ai.image[:, :, ::-1])
+            events = _strokes_to_events(self.canvas)
+            write_session(
+                folder / f"{stamp}.jsonl", Session(self.cfg.canvas.size, tuple(events), "saved", stamp)
+            )
+            log.info("saved %s/%s-*", folder, stamp)
+        except OSError as e:  # the show goes on
+            log.error("could not save to %s: %s", folder, e)
+
+
+def _strokes_to_events(canvas: Canvas) -> list[PenEvent]:
+    events: list[PenEvent] = []
+    t0 = None
+    for stroke in canvas.all_strokes():
+        for i, p in enumerate(stroke.points):
+            t0 = p.t if t0 is None else t0
+            events.append(PenEvent("down" if i == 0 else "move", max(0.0, p.t - t0), p.x, p.y, p.pressure))
+        events.append(PenEvent("up", events[-1].t))
+    return events
+
+
+def _retime(ev: PenEvent, t: float) -> PenEvent:
+    return PenEvent(ev.kind, t, ev.x, ev.y, ev.pressure)
+
+
+def _rescale(session: Session, size: int) -> Session:
+    if session.canvas == size:
+        return session
+    k = size / session.canvas
+    events = tuple(PenEvent(e.kind, e.t, e.x * k, e.y * k, e.pressure) for e in session.events)
+    return Session(size, events, session.source, session.created)
+
+
+def _now_iso() -> str:
+    return datetime.now().isoformat(timespec="seconds")
+
+
+def _rss_mb() -> float:
+    import psutil
+
+    return psutil.Process().memory_info().rss / 2**20

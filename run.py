@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Entry point: parse the verb and its arguments, then hand over to the module that owns the verb.
+
+Each verb module exposes `add_arguments(parser)` and `main(args) -> int`. A user's mistake raises
+`UserError`, printed here as one line with exit status 2; nothing else is done in this file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+# verb -> (module, one-line help). The default verb is "live".
+VERBS: dict[str, tuple[str, str]] = {
+    "live": ("installation.runtime.app", "run the installation from the config (the default)"),
+    "demo": ("installation.runtime.demo", "replay the embedded sessions through the real pipeline"),
+    "record": ("installation.runtime.record", "record a drawing session to a JSON Lines file"),
+    "build-data": ("models.data.build", "build a paired sketch/target data set"),
+    "train": ("models.pix2pix.train", "train the pix2pix generator"),
+    "export": ("models.export", "export a checkpoint to ONNX with a parity check"),
+    "bench": ("installation.runtime.bench", "benchmark models and the live loop; writes JSON"),
+}
+
+
+def build_parser(verb: str) -> argparse.ArgumentParser:
+    """A parser for one verb; only that verb's module is imported (torch stays unloaded for `live`)."""
+    module, help_text = VERBS[verb]
+    parser = argparse.ArgumentParser(prog=f"run.py {verb}", description=help_text)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    importlib.import_module(module).add_arguments(parser)
+    parser.set_defaults(_module=module)
+    return parser
+
+
+def usage() -> str:
+    lines = ["usage: run.py [VERB] [options]   (VERB defaults to live; run.py VERB -h for its options)", ""]
+    lines += [f"  {verb:<12} {help_text}" for verb, (_, help_text) in VERBS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("-h", "--help"):
+        print(usage())
+        return 0
+    verb = "live"
+    if argv and not argv[0].startswith("-"):
+        verb = argv.pop(0)
+        if verb not in VERBS:
+            print(f"error: unknown verb {verb!r}; choose one of: {', '.join(VERBS)}", file=sys.stderr)
+            return 2
+    args = build_parser(verb).parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    from installation.core.errors import UserError
+
+    try:
+        return int(importlib.import_module(args._module).main(args) or 0)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
