@@ -41,8 +41,8 @@ class DisplayConfig:
 @dataclass(frozen=True)
 class CanvasConfig:
     size: int = 1024
-    min_width: float = 3.0
-    max_width: float = 12.0
+    min_width: float = 2.0
+    max_width: float = 7.0
 
 
 @dataclass(frozen=True)

@@ -41,13 +41,13 @@ class PenEvent:
 
     def to_json(self) -> dict[str, object]:
         if self.kind in ("up", "clear"):
-            return {"e": self.kind, "t": round(self.t, 4)}
+            return {"e": self.kind, "t": round(float(self.t), 4)}
         return {
             "e": self.kind,
-            "t": round(self.t, 4),
-            "x": round(self.x, 2),
-            "y": round(self.y, 2),
-            "p": round(self.pressure, 3),
+            "t": round(float(self.t), 4),
+            "x": round(float(self.x), 2),
+            "y": round(float(self.y), 2),
+            "p": round(float(self.pressure), 3),
         }
 
 

@@ -1,0 +1,302 @@
+"""`run.py train` / `python -m models.pix2pix.train`: train the pix2pix generator on a data pack.
+
+GAN (vanilla, BCE on logits) + λ·L1, Adam 2e-4 β1 0.5; constant learning rate, then a linear decay to 0.
+With --time-budget-min the schedule follows the clock: constant for the first half, decaying in the second,
+so a budgeted run still ends at lr 0. Writes RUNDIR/{last,best}.pt, metrics.jsonl, samples/, losses.png and
+summary.json. Uses CUDA (bf16 autocast with --amp) when available.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm import tqdm
+
+from installation.core.errors import UserError
+from models.pix2pix.checkpoint import read_checkpoint, save_checkpoint
+from models.pix2pix.config import Pix2PixConfig
+from models.pix2pix.metrics import l1, ssim
+from models.pix2pix.networks import PatchDiscriminator, UnetGenerator, init_weights
+from models.pix2pix.sheet import make_sheet, to_uint8
+
+log = logging.getLogger(__name__)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", type=Path, required=True, help="data pack (.npz) or a folder holding pack.npz")
+    p.add_argument("--out", type=Path, required=True, help="run folder")
+    p.add_argument("--resolution", type=int, default=256)
+    p.add_argument("--ngf", type=int, default=16)
+    p.add_argument("--ndf", type=int, default=64)
+    p.add_argument("--norm", default="instance", choices=("instance", "batch"))
+    p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--epochs", type=int, default=100, help="epochs at constant lr (ignored with a time budget)")
+    p.add_argument("--epochs-decay", type=int, default=100, help="epochs of linear decay to 0")
+    p.add_argument("--time-budget-min", type=float, help="train for this long; the lr schedule follows the clock")
+    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--lambda-l1", type=float, default=100.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--amp", action="store_true", help="bf16 autocast on CUDA")
+    p.add_argument("--resume", type=Path, help="a last.pt to continue from")
+    p.add_argument("--val-items", type=int, default=64)
+    p.add_argument("--sample-every-min", type=float, default=2.0)
+
+
+def main(args: argparse.Namespace) -> int:
+    from models.data.dataset import open_pairs
+
+    device = _device(args.device)
+    _seed(args.seed)
+    cfg = Pix2PixConfig(ngf=args.ngf, ndf=args.ndf, resolution=args.resolution, norm=args.norm, dropout=args.dropout)
+    train_ds = open_pairs(args.data, "train", args.resolution, augment=True, seed=args.seed)
+    val_ds = open_pairs(args.data, "val", args.resolution, augment=False, seed=args.seed)
+    if len(train_ds) < 2 or len(val_ds) < 1:
+        raise UserError(f"data pack {args.data} has {len(train_ds)} training / {len(val_ds)} validation items: too few")
+    return train(args, cfg, train_ds, val_ds, device)
+
+
+def train(args: argparse.Namespace, cfg: Pix2PixConfig, train_ds, val_ds, device: torch.device) -> int:  # noqa: ANN001
+    from torch.utils.data import DataLoader, WeightedRandomSampler
+
+    out: Path = args.out
+    (out / "samples").mkdir(parents=True, exist_ok=True)
+    g, d = UnetGenerator(cfg).to(device), PatchDiscriminator(cfg).to(device)
+    init_weights(g)
+    init_weights(d)
+    opt_g = torch.optim.Adam(g.parameters(), lr=args.lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=args.lr, betas=(0.5, 0.999))
+    epoch, step, best, history = 0, 0, math.inf, []
+    elapsed_before = 0.0
+    if args.resume:
+        state = read_checkpoint(args.resume)
+        if Pix2PixConfig.from_dict(state["config"]) != cfg:
+            raise UserError(f"--resume {args.resume} was trained with another config: pass the same network options")
+        g.load_state_dict(state["generator"])
+        d.load_state_dict(state["discriminator"])
+        opt_g.load_state_dict(state["opt_g"])
+        opt_d.load_state_dict(state["opt_d"])
+        epoch, step, best = state["epoch"], state["step"], state.get("best_val_l1", math.inf)
+        elapsed_before = state.get("wall_s", 0.0)
+        history = state.get("history", [])
+        log.info("resumed from %s at epoch %d, step %d", args.resume, epoch, step)
+    weights = getattr(train_ds, "sample_weights", None)
+    sampler = WeightedRandomSampler(weights, len(train_ds), replacement=True) if weights else None
+    cuda = device.type == "cuda"
+    loader = DataLoader(
+        train_ds,
+        batch_size=args.batch_size,
+        sampler=sampler,
+        shuffle=sampler is None,
+        num_workers=args.workers,
+        pin_memory=cuda,
+        drop_last=len(train_ds) >= args.batch_size,
+        persistent_workers=args.workers > 0,
+    )
+    if cuda:
+        torch.backends.cudnn.benchmark = True
+    amp = torch.autocast("cuda", dtype=torch.bfloat16) if (cuda and args.amp) else _null()
+    val_batch = _val_batch(val_ds, args.val_items)
+    sample_ids = list(range(min(6, len(val_ds))))
+    t0 = time.monotonic() - elapsed_before
+    budget_s = args.time_budget_min * 60 if args.time_budget_min else None
+    total_epochs = args.epochs + args.epochs_decay
+    last_sample = -math.inf
+    samples_seen = 0
+    done = False
+    while not done:
+        g.train()
+        d.train()
+        sums = {"g_gan": 0.0, "g_l1": 0.0, "d": 0.0}
+        n = 0
+        for batch in tqdm(loader, desc=f"epoch {epoch + 1}", leave=False, mininterval=5):
+            lr = args.lr * _lr_factor(epoch, args, time.monotonic() - t0, budget_s)
+            for opt in (opt_g, opt_d):
+                for group in opt.param_groups:
+                    group["lr"] = lr
+            x = batch["sketch"].to(device, non_blocking=True)  # [N, 1, S, S]
+            y = batch["target"].to(device, non_blocking=True)  # [N, 3, S, S]
+            with amp:
+                fake = g(x)
+                # discriminator: real pairs → 1, generated pairs → 0
+                logits_real = d(torch.cat([x, y], 1))
+                logits_fake = d(torch.cat([x, fake.detach()], 1))
+                loss_d = 0.5 * (_bce(logits_real, 1.0) + _bce(logits_fake, 0.0))
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
+            with amp:
+                loss_gan = _bce(d(torch.cat([x, fake], 1)), 1.0)
+                loss_l1 = F.l1_loss(fake.float(), y)
+                loss_g = loss_gan + args.lambda_l1 * loss_l1
+            opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            opt_g.step()
+            step += 1
+            n += 1
+            samples_seen += x.shape[0]
+            sums["g_gan"] += float(loss_gan)
+            sums["g_l1"] += float(loss_l1)
+            sums["d"] += float(loss_d)
+            if budget_s is not None and time.monotonic() - t0 >= budget_s:
+                done = True
+                break
+        epoch += 1
+        if budget_s is None and epoch >= total_epochs:
+            done = True
+        val = _validate(g, val_batch, device, amp)
+        wall = time.monotonic() - t0
+        row = {"epoch": epoch, "step": step, "wall_s": round(wall, 1), "lr": lr}
+        row.update({k: round(v / max(n, 1), 5) for k, v in sums.items()})
+        row.update(val)
+        history.append(row)
+        with (out / "metrics.jsonl").open("a") as f:
+            f.write(json.dumps(row) + "\n")
+        log.info("epoch %d step %d: %s", epoch, step, json.dumps(row))
+        extra = {
+            "discriminator": d.state_dict(),
+            "opt_g": opt_g.state_dict(),
+            "opt_d": opt_d.state_dict(),
+            "epoch": epoch,
+            "step": step,
+            "wall_s": wall,
+            "history": history,
+            "metrics": val,
+            "seed": args.seed,
+            "data": str(args.data),
+        }
+        if val["val_l1"] < best:
+            best = val["val_l1"]
+            save_checkpoint(out / "best.pt", g, cfg, **extra, best_val_l1=best)
+        save_checkpoint(out / "last.pt", g, cfg, **extra, best_val_l1=best)
+        if done or wall - last_sample >= args.sample_every_min * 60:
+            _samples(g, val_ds, sample_ids, device, out / "samples" / f"epoch_{epoch:04d}.png")
+            last_sample = wall
+    _plot_losses(history, out / "losses.png")
+    wall = time.monotonic() - t0
+    summary: dict[str, Any] = {
+        "epochs": epoch,
+        "steps": step,
+        "wall_s": round(wall, 1),
+        "samples_per_s": round(samples_seen / max(wall - elapsed_before, 1e-9), 1),
+        "device": torch.cuda.get_device_name(0) if cuda else "cpu",
+        "final": history[-1] if history else {},
+        "best_val_l1": best,
+        "config": cfg.to_dict(),
+        "args": {k: str(v) for k, v in vars(args).items() if not k.startswith("_")},
+        "train_items": len(train_ds),
+        "val_items": len(val_ds),
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    print(f"trained {epoch} epochs / {step} steps in {wall / 60:.1f} min; best val L1 {best:.4f}; {out}")
+    return 0
+
+
+def _lr_factor(epoch: int, args: argparse.Namespace, elapsed: float, budget_s: float | None) -> float:
+    if budget_s is not None:
+        frac = elapsed / budget_s
+        return 1.0 if frac < 0.5 else max(0.0, (1.0 - frac) / 0.5)
+    if epoch < args.epochs:
+        return 1.0
+    return max(0.0, 1.0 - (epoch - args.epochs + 1) / (args.epochs_decay + 1))
+
+
+def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:
+    return F.binary_cross_entropy_with_logits(logits.float(), torch.full_like(logits.float(), target))
+
+
+def _val_batch(val_ds, n: int) -> dict[str, torch.Tensor]:  # noqa: ANN001
+    items = [val_ds[k] for k in range(min(n, len(val_ds)))]
+    return {"sketch": torch.stack([it["sketch"] for it in items]), "target": torch.stack([it["target"] for it in items])}
+
+
+@torch.no_grad()
+def _validate(g: nn.Module, batch: dict[str, torch.Tensor], device: torch.device, amp) -> dict[str, float]:  # noqa: ANN001
+    g.eval()
+    outs = []
+    for i in range(0, len(batch["sketch"]), 16):
+        with amp:
+            outs.append(g(batch["sketch"][i : i + 16].to(device)).float().cpu())
+    fake = torch.cat(outs)
+    g.train()
+    return {"val_l1": round(l1(fake, batch["target"]), 5), "val_ssim": round(ssim(fake, batch["target"]), 5)}
+
+
+@torch.no_grad()
+def _samples(g: nn.Module, val_ds, ids: list[int], device: torch.device, path: Path) -> None:  # noqa: ANN001
+    g.eval()
+    rows = []
+    for k in ids:
+        it = val_ds[k]
+        fake = g(it["sketch"][None].to(device)).float().cpu()[0]
+        rows.append([to_uint8(it["sketch"]), to_uint8(fake), to_uint8(it["target"])])
+    g.train()
+    cv2.imwrite(str(path), make_sheet(rows, ["sketch", "output", "target"])[:, :, ::-1])
+
+
+def _plot_losses(history: list[dict[str, Any]], path: Path) -> None:
+    """Training L1 and validation L1 per epoch, drawn with OpenCV (no plotting library needed)."""
+    if len(history) < 2:
+        return
+    w, h, pad = 640, 320, 40
+    img = np.full((h, w, 3), 255, np.uint8)
+    series = {"train L1": ([r["g_l1"] for r in history], (200, 80, 0)), "val L1": ([r["val_l1"] for r in history], (0, 0, 200))}
+    top = max(max(v) for v, _ in series.values()) * 1.05
+    for j, (name, (vals, colour)) in enumerate(series.items()):
+        xs = np.linspace(pad, w - pad, len(vals))
+        ys = h - pad - np.array(vals) / top * (h - 2 * pad)
+        pts = np.stack([xs, ys], 1).round().astype(np.int32)
+        cv2.polylines(img, [pts], False, colour, 2, cv2.LINE_AA)
+        cv2.putText(img, name, (pad + 120 * j, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, cv2.LINE_AA)
+    cv2.rectangle(img, (pad, pad), (w - pad, h - pad), (0, 0, 0), 1)
+    cv2.putText(img, f"epochs 1..{len(history)}  max {top:.3f}", (pad, h - 12), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1)
+    cv2.imwrite(str(path), img)
+
+
+class _null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *a: object) -> None:
+        return None
+
+
+def _device(name: str) -> torch.device:
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda asked for, but torch sees no CUDA GPU: use --device auto or cpu")
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(name)
+
+
+def _seed(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+if __name__ == "__main__":
+    import sys
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    parser = argparse.ArgumentParser(prog="models.pix2pix.train")
+    add_arguments(parser)
+    try:
+        sys.exit(main(parser.parse_args()))
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,78 @@
+"""The spine end to end: embedded sessions → canvas → ONNX Runtime → renderer, headless on a dummy SDL surface."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from installation.core.config import load_config
+from installation.core.session import PenEvent, Session
+from installation.runtime.demo import run_headless
+from installation.runtime.show import Replay, default_sessions
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_headless_demo_produces_frames_ai_updates_and_sane_latency(tmp_path: Path) -> None:
+    cfg = load_config(None, ["display.width=640", "display.height=360", "input.replay_speed=4", 'input.source="replay"'])
+    m = run_headless(cfg, 6.0, tmp_path)
+    assert m["frames"] > 30
+    assert m["ai_updates"] > 5
+    assert m["inference_calls"] >= m["ai_updates"]
+    lat = m["latency_ms"]
+    assert 0 < lat["p50"] <= lat["p95"] <= lat["max"] < 5000
+    assert m["provider"] == "CPUExecutionProvider"
+    written = json.loads((tmp_path / "metrics.json").read_text())
+    assert written["frames"] == m["frames"]
+    assert (tmp_path / "frames" / "last.png").stat().st_size > 1000
+    assert (tmp_path / "frames" / "frames.mp4").stat().st_size > 1000
+
+
+def test_idle_canvas_costs_no_inference(tmp_path: Path) -> None:
+    # a session that draws one stroke at once and then nothing: inference runs a few times, then stops
+    events = (PenEvent("down", 0.0, 100, 100, 1), PenEvent("move", 0.01, 400, 400, 1), PenEvent("up", 0.02))
+    path = tmp_path / "one.jsonl"
+    from installation.core.session import write_session
+
+    write_session(path, Session(1024, events))
+    cfg = load_config(None, ['input.source="replay"', "input.replay_loop=false", "display.width=320", "display.height=200"])
+    m = run_headless(cfg, 2.0, None, sessions=[path])
+    assert m["frames"] > 20
+    assert 1 <= m["inference_calls"] <= 3
+
+
+def test_replay_clears_between_sessions() -> None:
+    a = Session(1024, (PenEvent("down", 0.0, 1, 1, 1), PenEvent("up", 0.1)))
+    r = Replay([a, a], speed=1.0, loop=False)
+    r.start(0.0)
+    assert [e.kind for e in r.due(0.5)] == ["down", "up"]
+    assert r.due(1.0) == []  # holding the finished drawing
+    assert [e.kind for e in r.due(3.0)] == ["clear"]
+    assert [e.kind for e in r.due(3.5)] == ["down", "up"]
+
+
+def test_embedded_sessions_are_shipped() -> None:
+    assert len(default_sessions()) >= 3
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["demo", "--headless", "--seconds", "1"], "--headless needs --out"),
+        (["demo", "--headless", "--seconds", "1", "--out", "{tmp}", "--model", "{tmp}/nope.onnx"], "nope.onnx"),
+        (["demo", "--headless", "--out", "{tmp}", "--session", "{tmp}/bad.jsonl"], "not JSON"),
+        (["demo", "--headless", "--out", "{tmp}", "--set", "display.wat=1"], "unknown config key 'display.wat'"),
+        (["live", "--headless", "--out", "{tmp}", "--source", "camera", "--camera", "93"], "camera index 93"),
+        (["nonsense"], "unknown verb"),
+    ],
+)
+def test_user_mistakes_are_one_line_and_exit_2(tmp_path: Path, args: list[str], fragment: str) -> None:
+    (tmp_path / "bad.jsonl").write_text('{"format": "studio-session", "version": 1, "canvas": 1024}\n{oops\n')
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    r = subprocess.run([sys.executable, str(ROOT / "run.py"), *argv], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 1 and fragment in lines[0], r.stderr
