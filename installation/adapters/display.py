@@ -125,7 +125,7 @@ class Renderer:
             self._text([banner], (p.draw[0], p.draw[1] + p.draw[3] + 4), (200, 200, 200))
         if self.hud and hud is not None:
             lines = [
-                f"{hud.fps:5.1f} fps   pen→photon {hud.latency_ms:5.1f} ms   model {hud.inference_ms:5.1f} ms",
+                f"{hud.fps:5.1f} fps   pen-to-photon {hud.latency_ms:5.1f} ms   model {hud.inference_ms:5.1f} ms",
                 f"{hud.model} on {hud.provider}   layout {self.layout}   {hud.mode}",
             ]
             self._text(lines, (8, 6), (255, 230, 120))

@@ -1,0 +1,94 @@
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from installation.core.errors import UserError
+from models.pix2pix.checkpoint import load_generator, save_checkpoint
+from models.pix2pix.config import Pix2PixConfig
+from models.pix2pix.metrics import l1, ssim
+from models.pix2pix.networks import PatchDiscriminator, UnetGenerator, count_parameters, init_weights
+
+
+def test_reference_parameter_counts() -> None:
+    # the reference unet_256 (ngf 64, 3 in / 3 out, batch norm) has 54.4 M parameters; its PatchGAN 2.77 M
+    g = UnetGenerator(Pix2PixConfig(input_nc=3, output_nc=3, ngf=64, norm="batch"))
+    assert abs(count_parameters(g) - 54.414e6) < 0.01e6
+    d = PatchDiscriminator(Pix2PixConfig(input_nc=3, output_nc=3, ndf=64, norm="batch"))
+    assert abs(count_parameters(d) - 2.769e6) < 0.01e6
+
+
+@pytest.mark.parametrize("res", [128, 256])
+def test_shapes_and_range(res: int) -> None:
+    cfg = Pix2PixConfig(ngf=4, resolution=res)
+    g = UnetGenerator(cfg).eval()
+    y = g(torch.rand(2, 1, res, res) * 2 - 1)
+    assert y.shape == (2, 3, res, res) and y.abs().max() <= 1
+    d = PatchDiscriminator(Pix2PixConfig(ndf=8, resolution=res))
+    assert d(torch.cat([torch.zeros(1, 1, res, res), y[:1]], 1)).shape == (1, 1, res // 8 - 2, res // 8 - 2)
+
+
+def test_bad_config_is_a_user_error() -> None:
+    with pytest.raises(UserError, match="resolution"):
+        Pix2PixConfig(resolution=300)
+    with pytest.raises(UserError, match="unknown keys"):
+        Pix2PixConfig.from_dict({"ngf": 8, "colour": 1})
+
+
+def _batch() -> tuple[torch.Tensor, torch.Tensor]:
+    # two sketches (ink outlines of a square and a disc) and their filled, coloured targets
+    x = torch.ones(2, 1, 128, 128)
+    y = torch.ones(2, 3, 128, 128)
+    x[0, :, 30:98, 30] = x[0, :, 30:98, 97] = x[0, :, 30, 30:98] = x[0, :, 97, 30:98] = -1
+    y[0, :, 30:98, 30:98] = torch.tensor([0.8, -0.6, -0.6])[:, None, None]
+    yy, xx = torch.meshgrid(torch.arange(128), torch.arange(128), indexing="ij")
+    r = ((yy - 64) ** 2 + (xx - 64) ** 2).float().sqrt()
+    x[1, 0][(r - 40).abs() < 1.5] = -1
+    y[1][:, r < 40] = torch.tensor([-0.6, -0.4, 0.8])[:, None]
+    return x, y
+
+
+def test_one_batch_overfit_drives_l1_down() -> None:
+    torch.manual_seed(0)
+    g = UnetGenerator(Pix2PixConfig(ngf=8, resolution=128))
+    init_weights(g)
+    x, y = _batch()
+    opt = torch.optim.Adam(g.parameters(), lr=2e-3, betas=(0.5, 0.999))
+    first = F.l1_loss(g(x), y).item()
+    for _ in range(60):
+        loss = F.l1_loss(g(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    last = F.l1_loss(g(x), y).item()
+    assert last < first / 4, (first, last)
+
+
+def test_checkpoint_round_trip_gives_identical_outputs(tmp_path: Path) -> None:
+    cfg = Pix2PixConfig(ngf=4, resolution=128)
+    g = UnetGenerator(cfg).eval()
+    save_checkpoint(tmp_path / "g.pt", g, cfg, epoch=3)
+    g2, cfg2, meta = load_generator(tmp_path / "g.pt")
+    x = torch.rand(1, 1, 128, 128)
+    assert cfg2 == cfg and meta["epoch"] == 3 and len(meta["sha256"]) == 64
+    assert torch.equal(g(x), g2(x))
+    with pytest.raises(UserError, match="is for 128"):
+        load_generator(tmp_path / "g.pt", expect_resolution=256)
+
+
+def test_foreign_and_truncated_checkpoints(tmp_path: Path) -> None:
+    torch.save({"weights": 1}, tmp_path / "foreign.pt")
+    with pytest.raises(UserError, match="not a pix2pix checkpoint"):
+        load_generator(tmp_path / "foreign.pt")
+    (tmp_path / "cut.pt").write_bytes(b"PK\x03\x04garbage")
+    with pytest.raises(UserError, match="cannot be read"):
+        load_generator(tmp_path / "cut.pt")
+    with pytest.raises(UserError, match="does not exist"):
+        load_generator(tmp_path / "none.pt")
+
+
+def test_metrics() -> None:
+    a = torch.rand(1, 3, 32, 32) * 2 - 1
+    assert l1(a, a) == 0 and abs(ssim(a, a) - 1) < 1e-4
+    assert ssim(a, -a) < 0.5 and l1(a, -a) > 0.5
