@@ -41,7 +41,7 @@ class ShowOptions:
     out_dir: Path | None = None
     record_to: Path | None = None  # record every pen event to this session file
     sessions: list[Path] = field(default_factory=list)  # for replay and attract mode
-    video_fps: float = 30.0  # headless: frames written to the MP4 per second of show
+    video_fps: float = 15.0  # headless: frames written to the MP4 per second of show
     snapshot_every_s: float = 2.0  # headless: a PNG every this many seconds
 
 
