@@ -76,3 +76,45 @@ def test_user_mistakes_are_one_line_and_exit_2(tmp_path: Path, args: list[str], 
     assert "Traceback" not in r.stderr
     lines = [ln for ln in r.stderr.splitlines() if ln.startswith("error:")]
     assert len(lines) == 1 and fragment in lines[0], r.stderr
+
+
+def test_mouse_drawing_is_recorded_and_answered(tmp_path: Path) -> None:
+    """Real pygame events (posted as SDL would deliver them) drive the canvas, the model and the recorder."""
+    import threading
+    import time as _time
+
+    import pygame
+
+    from installation.core.session import read_session
+    from installation.runtime.show import Show, ShowOptions
+
+    cfg = load_config(None, ["display.width=640", "display.height=360", "display.attract_after_s=0"])
+    rec = tmp_path / "rec.jsonl"
+    show = Show(cfg, ShowOptions(headless=True, seconds=4.0, record_to=rec))
+
+    def draw() -> None:
+        _time.sleep(1.5)
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(100, 150), button=1))
+        for i in range(30):
+            pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, pos=(100 + 5 * i, 150 + 2 * i), rel=(5, 2),
+                                                 buttons=(1, 0, 0)))
+            _time.sleep(0.01)
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=(250, 210), button=1))
+
+    threading.Thread(target=draw, daemon=True).start()
+    m = show.run()
+    s = read_session(rec)
+    kinds = [e.kind for e in s.events]
+    assert kinds[0] == "down" and kinds[-1] == "up" and kinds.count("move") >= 20
+    assert all(0 <= e.x <= 1024 and 0 <= e.y <= 1024 for e in s.events if e.kind != "up")
+    assert m["ai_updates"] >= 1 and m["pen_events"] >= 20
+
+
+def test_display_that_cannot_open_is_one_clear_line() -> None:
+    import os
+
+    env = {**os.environ, "SDL_VIDEODRIVER": "no-such-driver"}
+    r = subprocess.run([sys.executable, str(ROOT / "run.py"), "demo", "--windowed", "--seconds", "1"],
+                       capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "error: cannot open display" in r.stderr and "--headless" in r.stderr
