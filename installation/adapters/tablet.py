@@ -67,9 +67,7 @@ def find_pen_device(spec: str) -> str | None:
 class PressureReader(threading.Thread):
     """Follows a pressure source and keeps the newest value in `latest` (a one-slot hand-off)."""
 
-    def __init__(
-        self, source: Callable[[], Iterable[RawEvent]], max_value: int, stop: threading.Event
-    ) -> None:
+    def __init__(self, source: Callable[[], Iterable[RawEvent]], max_value: int, stop: threading.Event) -> None:
         super().__init__(name="pressure", daemon=True)
         self.source = source
         self.max_value = max_value

@@ -169,9 +169,7 @@ def _parse_events(path: Path, lines: Iterable[str]) -> Iterator[PenEvent]:
         kind = obj.get("e")
         t = obj.get("t")
         if kind not in KINDS or not isinstance(t, int | float):
-            raise UserError(
-                f"session file {path} line {n}: expected an event with 'e' in {KINDS} and a time 't'"
-            )
+            raise UserError(f"session file {path} line {n}: expected an event with 'e' in {KINDS} and a time 't'")
         if t < last_t:
             raise UserError(f"session file {path} line {n}: time goes backwards ({t} < {last_t})")
         last_t = float(t)

@@ -117,9 +117,7 @@ class Canvas:
         draw_segment(self._raster, a, b, self.scale, self.min_width, self.max_width)
 
 
-def draw_segment(
-    img: np.ndarray, a: PenPoint, b: PenPoint, scale: float, min_width: float, max_width: float
-) -> None:
+def draw_segment(img: np.ndarray, a: PenPoint, b: PenPoint, scale: float, min_width: float, max_width: float) -> None:
     """Draw one anti-aliased segment a→b into img (in place), width from the mean pressure."""
     width = pressure_width((a.pressure + b.pressure) / 2, min_width, max_width) * scale
     shift = 4  # sub-pixel precision: coordinates in 1/16 px

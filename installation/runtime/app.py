@@ -19,9 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser)
     parser.add_argument("--source", choices=SOURCES, help="input: tablet, replay or camera")
     parser.add_argument("--camera", help="camera index or video file (with --source camera)")
-    parser.add_argument(
-        "--session", action="append", type=Path, default=[], help="sessions for replay/attract"
-    )
+    parser.add_argument("--session", action="append", type=Path, default=[], help="sessions for replay/attract")
 
 
 def main(args: argparse.Namespace) -> int:

@@ -21,9 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--speed", type=float, help="replay speed (2 = twice as fast)")
 
 
-def run_headless(
-    config: AppConfig, seconds: float, out_dir: Path | None, sessions: list[Path] | None = None
-) -> dict:
+def run_headless(config: AppConfig, seconds: float, out_dir: Path | None, sessions: list[Path] | None = None) -> dict:
     """Run the show without a window for `seconds`; returns the metrics (and writes them under out_dir)."""
     opts = ShowOptions(headless=True, seconds=seconds, out_dir=out_dir, sessions=sessions or [])
     metrics = Show(config, opts).run()

@@ -71,9 +71,7 @@ class MetricsRecorder:
                 "p95": _pct(list(frame_ms), 95),
                 "max": round(float(frame_ms.max()), 2) if len(frame_ms) else 0.0,
             },
-            "first_frame_s": round(self.first_flip_wall - _process_start(), 2)
-            if self.first_flip_wall
-            else None,
+            "first_frame_s": round(self.first_flip_wall - _process_start(), 2) if self.first_flip_wall else None,
         }
 
 

@@ -16,9 +16,7 @@ log = logging.getLogger(__name__)
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser)
-    parser.add_argument(
-        "--file", type=Path, help="session file to write (default: paths.recordings/DATE.jsonl)"
-    )
+    parser.add_argument("--file", type=Path, help="session file to write (default: paths.recordings/DATE.jsonl)")
 
 
 def main(args: argparse.Namespace) -> int:

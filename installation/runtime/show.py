@@ -98,9 +98,7 @@ class Show:
         self.canvas = Canvas(size, cfg.model.input_size, cfg.canvas.min_width, cfg.canvas.max_width)
         self.sessions = [read_session(p) for p in (opts.sessions or default_sessions())]
         if cfg.input.source == "replay" and not self.sessions:
-            raise UserError(
-                "replay needs session files: pass --session FILE or restore installation/assets/sessions"
-            )
+            raise UserError("replay needs session files: pass --session FILE or restore installation/assets/sessions")
         for s in self.sessions:
             if s.canvas != size:
                 log.info("session %s drawn on a %d canvas; scaled to %d", s.source, s.canvas, size)
@@ -117,9 +115,7 @@ class Show:
             intra_op_threads=m.threads,
             trt_cache_dir=str(self.cfg.resolve(m.trt_cache_dir)),
         )
-        expect = ModelExpectation(
-            kind="pix2pix", input_size=m.input_size, input_channels=1, output_channels=3
-        )
+        expect = ModelExpectation(kind="pix2pix", input_size=m.input_size, input_channels=1, output_channels=3)
         return open_model(self.cfg.resolve(m.path), expect, settings)
 
     def _open_display(self):  # noqa: ANN202 - pygame Surface
@@ -175,9 +171,7 @@ class Show:
         if self.opts.record_to is not None:
             writer = SessionWriter(self.opts.record_to, self.cfg.canvas.size, "recorded", _now_iso())
             log.info("recording to %s", self.opts.record_to)
-        frames_out = (
-            FrameWriter(self.opts.out_dir, surface.get_size(), self.opts) if self.opts.out_dir else None
-        )
+        frames_out = FrameWriter(self.opts.out_dir, surface.get_size(), self.opts) if self.opts.out_dir else None
 
         worker = InferenceWorker(model, self.sketches, self.answers, self.stop)
         worker.start()
@@ -251,9 +245,7 @@ class Show:
                     self.metrics.recent_latency(),
                     self.metrics.recent_inference(),
                 )
-                renderer.draw(
-                    now, hud, banner=replay.name() if replay is not None and mode == "attract" else ""
-                )
+                renderer.draw(now, hud, banner=replay.name() if replay is not None and mode == "attract" else "")
                 pygame.display.flip()
                 flip_t = time.monotonic()
                 self.metrics.frame(flip_t)
@@ -303,12 +295,7 @@ class Show:
 
     def _attract_due(self, now: float, last_input: float) -> bool:
         after = self.cfg.display.attract_after_s
-        return (
-            self.cfg.input.source == "tablet"
-            and after > 0
-            and now - last_input >= after
-            and bool(self.sessions)
-        )
+        return self.cfg.input.source == "tablet" and after > 0 and now - last_input >= after and bool(self.sessions)
 
     def _attract(self, now: float) -> Replay:
         log.info("idle for %.0f s: attract mode", self.cfg.display.attract_after_s)
@@ -357,9 +344,7 @@ class Show:
             if ai is not None:
                 cv2.imwrite(str(folder / f"{stamp}-ai.png"), ai.image[:, :, ::-1])
             events = _strokes_to_events(self.canvas)
-            write_session(
-                folder / f"{stamp}.jsonl", Session(self.cfg.canvas.size, tuple(events), "saved", stamp)
-            )
+            write_session(folder / f"{stamp}.jsonl", Session(self.cfg.canvas.size, tuple(events), "saved", stamp))
             log.info("saved %s/%s-*", folder, stamp)
         except OSError as e:  # the show goes on
             log.error("could not save to %s: %s", folder, e)

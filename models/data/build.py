@@ -169,8 +169,13 @@ def _clipart_item(job: tuple[str, str, int, str]) -> PackItem | str:
     target = encode_rgb(drawing.target)
     drawing_lines = [ln for ln in map(clean_line, drawing.outlines) if len(ln) >= 2]
     cuts = np.cumsum([len(p) for p in drawing_lines])[:-1]
-    np.savez(key, meta=np.array([json.dumps(meta)]), target=np.frombuffer(target, np.uint8),
-             pts=np.concatenate(drawing_lines).astype(np.float16), cuts=cuts)
+    np.savez(
+        key,
+        meta=np.array([json.dumps(meta)]),
+        target=np.frombuffer(target, np.uint8),
+        pts=np.concatenate(drawing_lines).astype(np.float16),
+        cuts=cuts,
+    )
     return PackItem(outlines=drawing_lines, target=target, **meta)
 
 
@@ -207,7 +212,9 @@ def _pairs(args: argparse.Namespace) -> tuple[list[PackItem], dict[str, list[str
             skips[out.reason].append(out.id)
             continue
         items.append(
-            PackItem(out.id, out.id, "", "pair", split_of(out.id), False, encode_rgb(out.target), encode_gray(out.sketch))
+            PackItem(
+                out.id, out.id, "", "pair", split_of(out.id), False, encode_rgb(out.target), encode_gray(out.sketch)
+            )
         )
         if args.limit and seen >= args.limit:
             break

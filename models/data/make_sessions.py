@@ -99,7 +99,10 @@ def main() -> int:
         s = make_session(f, args.source, args.seed + i)
         path = args.out / f"face_{i:02d}.jsonl"
         write_session(path, s)
-        print(f"{path}: {s.source}, {len(s.events)} events, {s.duration:.1f} s, split {split_of(str(f.relative_to(args.source)))}")
+        print(
+            f"{path}: {s.source}, {len(s.events)} events, {s.duration:.1f} s, "
+            f"split {split_of(str(f.relative_to(args.source)))}"
+        )
     return 0
 
 

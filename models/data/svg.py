@@ -136,7 +136,8 @@ def _sized_root(tag: str, w: float, h: float) -> str:
 
 def _outlines(path: Path, scale: float) -> list[np.ndarray]:
     """Polylines (doc pixels × scale) of every visible shape, curves sampled about every 1.5 px."""
-    from svgelements import SVG, Path as SPath, Shape
+    from svgelements import SVG, Shape
+    from svgelements import Path as SPath
 
     svg = _parse(path, SVG)
     out: list[np.ndarray] = []

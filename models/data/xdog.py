@@ -1,6 +1,7 @@
 """Photo → line sketch: the algorithmic sketcher for the path where a gallery brings its own photographs.
 
-XDoG-style difference of Gaussians on luminance, soft-thresholded with tanh, gives contours and features; dark tone regions get light diagonal hatching; specks are removed.
+XDoG-style difference of Gaussians on luminance, soft-thresholded with tanh, gives contours and features;
+dark tone regions get light diagonal hatching; specks are removed.
 """
 
 from __future__ import annotations

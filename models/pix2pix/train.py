@@ -221,7 +221,10 @@ def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:
 
 def _val_batch(val_ds, n: int) -> dict[str, torch.Tensor]:  # noqa: ANN001
     items = [val_ds[k] for k in range(min(n, len(val_ds)))]
-    return {"sketch": torch.stack([it["sketch"] for it in items]), "target": torch.stack([it["target"] for it in items])}
+    return {
+        "sketch": torch.stack([it["sketch"] for it in items]),
+        "target": torch.stack([it["target"] for it in items]),
+    }
 
 
 @torch.no_grad()
@@ -254,7 +257,10 @@ def _plot_losses(history: list[dict[str, Any]], path: Path) -> None:
         return
     w, h, pad = 640, 320, 40
     img = np.full((h, w, 3), 255, np.uint8)
-    series = {"train L1": ([r["g_l1"] for r in history], (200, 80, 0)), "val L1": ([r["val_l1"] for r in history], (0, 0, 200))}
+    series = {
+        "train L1": ([r["g_l1"] for r in history], (200, 80, 0)),
+        "val L1": ([r["val_l1"] for r in history], (0, 0, 200)),
+    }
     top = max(max(v) for v, _ in series.values()) * 1.05
     for j, (name, (vals, colour)) in enumerate(series.items()):
         xs = np.linspace(pad, w - pad, len(vals))
@@ -263,7 +269,9 @@ def _plot_losses(history: list[dict[str, Any]], path: Path) -> None:
         cv2.polylines(img, [pts], False, colour, 2, cv2.LINE_AA)
         cv2.putText(img, name, (pad + 120 * j, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, cv2.LINE_AA)
     cv2.rectangle(img, (pad, pad), (w - pad, h - pad), (0, 0, 0), 1)
-    cv2.putText(img, f"epochs 1..{len(history)}  max {top:.3f}", (pad, h - 12), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1)
+    cv2.putText(
+        img, f"epochs 1..{len(history)}  max {top:.3f}", (pad, h - 12), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1
+    )
     cv2.imwrite(str(path), img)
 
 

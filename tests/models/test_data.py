@@ -18,8 +18,18 @@ FIX = ROOT / "tests" / "fixtures" / "svg"
 
 
 def _build(out: Path) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, str(ROOT / "run.py"), "build-data", "clipart", "--source", str(FIX), "--out", str(out),
-           "--resolution", "128"]
+    cmd = [
+        sys.executable,
+        str(ROOT / "run.py"),
+        "build-data",
+        "clipart",
+        "--source",
+        str(FIX),
+        "--out",
+        str(out),
+        "--resolution",
+        "128",
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
 
 
@@ -93,7 +103,7 @@ def test_dataset_items_and_split_by_source(built: Path) -> None:
     val = open_pairs(built, "val", 128, augment=False, seed=0)
     it = train[0]
     assert it["sketch"].shape == (1, 128, 128) and it["target"].shape == (3, 128, 128)
-    assert -1 <= float(it["sketch"].min()) and float(it["target"].max()) <= 1
+    assert float(it["sketch"].min()) >= -1 and float(it["target"].max()) <= 1
     ids_t = {train.pack.ids[i] for i in train.index}
     ids_v = {val.pack.ids[i] for i in val.index}
     assert ids_t and ids_v and not ids_t & ids_v
@@ -116,15 +126,46 @@ def test_too_few_items_is_a_clear_error(tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()
     shutil.copy(FIX / "people" / "buddy01.svg", src)
-    cmd = [sys.executable, str(ROOT / "run.py"), "build-data", "clipart", "--source", str(src), "--out", str(tmp_path / "o")]
+    cmd = [
+        sys.executable,
+        str(ROOT / "run.py"),
+        "build-data",
+        "clipart",
+        "--source",
+        str(src),
+        "--out",
+        str(tmp_path / "o"),
+    ]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "error: only" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_train_command_runs_end_to_end(built: Path, tmp_path: Path) -> None:
-    cmd = [sys.executable, str(ROOT / "run.py"), "train", "--data", str(built), "--out", str(tmp_path / "run"),
-           "--resolution", "128", "--ngf", "4", "--ndf", "8", "--batch-size", "2", "--epochs", "1",
-           "--epochs-decay", "1", "--workers", "0", "--val-items", "2"]
+    cmd = [
+        sys.executable,
+        str(ROOT / "run.py"),
+        "train",
+        "--data",
+        str(built),
+        "--out",
+        str(tmp_path / "run"),
+        "--resolution",
+        "128",
+        "--ngf",
+        "4",
+        "--ndf",
+        "8",
+        "--batch-size",
+        "2",
+        "--epochs",
+        "1",
+        "--epochs-decay",
+        "1",
+        "--workers",
+        "0",
+        "--val-items",
+        "2",
+    ]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     run = tmp_path / "run"
@@ -133,7 +174,8 @@ def test_train_command_runs_end_to_end(built: Path, tmp_path: Path) -> None:
     assert (run / "best.pt").is_file() and (run / "last.pt").is_file() and (run / "losses.png").is_file()
     assert list((run / "samples").glob("*.png"))
     # resume continues from the saved epoch
-    r2 = subprocess.run([*cmd, "--resume", str(run / "last.pt"), "--epochs-decay", "2"], capture_output=True,
-                        text=True, timeout=300)
+    r2 = subprocess.run(
+        [*cmd, "--resume", str(run / "last.pt"), "--epochs-decay", "2"], capture_output=True, text=True, timeout=300
+    )
     assert r2.returncode == 0, r2.stderr[-2000:]
     assert json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])["epoch"] == 3

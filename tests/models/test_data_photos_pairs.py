@@ -80,8 +80,12 @@ def test_side_by_side_and_wrong_aspect(tmp_path: Path) -> None:
 def test_builder_on_pairs_and_photos(tmp_path: Path) -> None:
     _pairs_ab(tmp_path / "pairs")
     run = [sys.executable, str(ROOT / "run.py"), "build-data"]
-    r = subprocess.run([*run, "pairs", "--source", str(tmp_path / "pairs"), "--out", str(tmp_path / "o1"),
-                        "--resolution", "64"], capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [*run, "pairs", "--source", str(tmp_path / "pairs"), "--out", str(tmp_path / "o1"), "--resolution", "64"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr[-1500:]
     m = json.loads((tmp_path / "o1" / "manifest.json").read_text())
     assert m["used"] == 5 and sum(v["count"] for v in m["skipped"].values()) == 2
@@ -90,7 +94,11 @@ def test_builder_on_pairs_and_photos(tmp_path: Path) -> None:
     src = cv2.imread(str(PHOTO))
     for i in range(6):
         cv2.imwrite(str(photos / f"ph{i}.png"), np.roll(src, 9 * i, axis=1))
-    r = subprocess.run([*run, "photos", "--source", str(photos), "--out", str(tmp_path / "o2"), "--resolution", "64"],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [*run, "photos", "--source", str(photos), "--out", str(tmp_path / "o2"), "--resolution", "64"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr[-1500:]
     assert json.loads((tmp_path / "o2" / "manifest.json").read_text())["used"] == 6

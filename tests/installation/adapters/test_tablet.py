@@ -40,8 +40,5 @@ def test_pen_input_maps_screen_to_canvas_and_lifts_outside() -> None:
     assert e.kind == "move" and e.x == 60.0
     e = pen.handle(pygame.event.Event(pygame.MOUSEMOTION, pos=(300, 40), rel=(0, 0), buttons=(1, 0, 0)), 1.2)
     assert e.kind == "up"
-    assert (
-        pen.handle(pygame.event.Event(pygame.MOUSEMOTION, pos=(30, 40), rel=(0, 0), buttons=(0, 0, 0)), 1.3)
-        is None
-    )
+    assert pen.handle(pygame.event.Event(pygame.MOUSEMOTION, pos=(30, 40), rel=(0, 0), buttons=(0, 0, 0)), 1.3) is None
     assert pen.handle(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(500, 5), button=1), 1.4) is None

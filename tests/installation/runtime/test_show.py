@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_headless_demo_produces_frames_ai_updates_and_sane_latency(tmp_path: Path) -> None:
-    cfg = load_config(None, ["display.width=640", "display.height=360", "input.replay_speed=4", 'input.source="replay"'])
+    cfg = load_config(
+        None, ["display.width=640", "display.height=360", "input.replay_speed=4", 'input.source="replay"']
+    )
     m = run_headless(cfg, 6.0, tmp_path)
     assert m["frames"] > 30
     assert m["ai_updates"] > 5
@@ -37,7 +39,9 @@ def test_idle_canvas_costs_no_inference(tmp_path: Path) -> None:
     from installation.core.session import write_session
 
     write_session(path, Session(1024, events))
-    cfg = load_config(None, ['input.source="replay"', "input.replay_loop=false", "display.width=320", "display.height=200"])
+    cfg = load_config(
+        None, ['input.source="replay"', "input.replay_loop=false", "display.width=320", "display.height=200"]
+    )
     m = run_headless(cfg, 2.0, None, sessions=[path])
     assert m["frames"] > 20
     assert 1 <= m["inference_calls"] <= 3
@@ -96,8 +100,9 @@ def test_mouse_drawing_is_recorded_and_answered(tmp_path: Path) -> None:
         _time.sleep(1.5)
         pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(100, 150), button=1))
         for i in range(30):
-            pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, pos=(100 + 5 * i, 150 + 2 * i), rel=(5, 2),
-                                                 buttons=(1, 0, 0)))
+            pygame.event.post(
+                pygame.event.Event(pygame.MOUSEMOTION, pos=(100 + 5 * i, 150 + 2 * i), rel=(5, 2), buttons=(1, 0, 0))
+            )
             _time.sleep(0.01)
         pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=(250, 210), button=1))
 
@@ -114,7 +119,12 @@ def test_display_that_cannot_open_is_one_clear_line() -> None:
     import os
 
     env = {**os.environ, "SDL_VIDEODRIVER": "no-such-driver"}
-    r = subprocess.run([sys.executable, str(ROOT / "run.py"), "demo", "--windowed", "--seconds", "1"],
-                       capture_output=True, text=True, timeout=120, env=env)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), "demo", "--windowed", "--seconds", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "error: cannot open display" in r.stderr and "--headless" in r.stderr
