@@ -128,3 +128,44 @@ def test_display_that_cannot_open_is_one_clear_line() -> None:
     )
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "error: cannot open display" in r.stderr and "--headless" in r.stderr
+
+
+def test_attract_mode_replays_past_sessions_when_idle() -> None:
+    cfg = load_config(
+        None, ["display.width=320", "display.height=200", "display.attract_after_s=0.5", "input.replay_speed=4"]
+    )
+    from installation.runtime.show import Show, ShowOptions
+
+    m = Show(cfg, ShowOptions(headless=True, seconds=3.0)).run()
+    assert m["pen_events"] > 50 and m["ai_updates"] >= 3  # nobody drew: the attract replay did
+
+
+def test_keys_save_clear_and_cycle_layout(tmp_path: Path) -> None:
+    import threading
+    import time as _time
+
+    import pygame
+
+    from installation.runtime.show import Show, ShowOptions
+
+    cfg = load_config(
+        None,
+        [
+            'input.source="replay"',
+            "input.replay_speed=8",
+            "display.width=320",
+            "display.height=200",
+            f'paths.saved="{tmp_path / "saved"}"',
+        ],
+    )
+    show = Show(cfg, ShowOptions(headless=True, seconds=3.0))
+
+    def keys() -> None:
+        _time.sleep(1.5)
+        for key in (pygame.K_s, pygame.K_l, pygame.K_h):
+            pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=0, unicode="", scancode=0))
+
+    threading.Thread(target=keys, daemon=True).start()
+    show.run()
+    saved = sorted(p.name for p in (tmp_path / "saved").iterdir())
+    assert any(n.endswith("-sketch.png") for n in saved) and any(n.endswith(".jsonl") for n in saved)
