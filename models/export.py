@@ -1,8 +1,15 @@
 """`run.py export`: an offline command that writes ONNX plus metadata, and refuses a model that fails parity.
 
-Model kinds are registered in EXPORTERS (pix2pix now; CLIP encoders and other live networks join the table).
-Parity is measured on real sketches (the pack's held-out sketches, or the embedded sessions rasterised):
-ONNX Runtime (CPU) against torch, max |difference|; the file is only moved into place when it passes.
+Model kinds are registered in EXPORTERS (pix2pix now; CLIP encoders and other live networks join the table):
+each entry loads a checkpoint, rebuilds its architecture from a config, and makes real example inputs.
+The export is validated on those examples: ONNX Runtime (CPU, through the project's one runtime) against
+torch in eval mode, max |difference|. The file is written to a temporary folder beside the target and only
+moved into place when parity passes; the figures go into the file's metadata and FILE.parity.json.
+
+`--fp16` adds FILE.fp16.onnx: weights and activations in float16 with InstanceNormalization kept in float32
+(fp16 instance norm is a known failure in ONNX Runtime/TensorRT), float32 input and output so callers do not
+change. It is written only if its max |difference| to torch fp32 is within --fp16-tolerance (2e-2 on the
+[-1, 1] output by default, about 2.5 grey levels out of 255).
 """
 
 from __future__ import annotations
@@ -11,7 +18,10 @@ import argparse
 import json
 import logging
 import os
+import shutil
+import tempfile
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,95 +29,188 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from installation.core.errors import UserError
 
 log = logging.getLogger(__name__)
-FORMAT_VERSION = "1"
-FP16_TOLERANCE = 2e-2  # max |diff| on the [-1, 1] output for an fp16 variant
+
+FORMAT_VERSION = "1"  # must match installation.runtime.inference.FORMAT_VERSION
+FP16_TOLERANCE = 2e-2
+NORMALISATION = "sketch = raster/127.5-1, paper=+1, ink=-1; image in [-1,1] RGB, uint8 = round((y+1)*127.5)"
+SESSIONS_DIR = Path(__file__).resolve().parents[1] / "installation" / "assets" / "sessions"
+
+
+@dataclass(frozen=True)
+class Loaded:
+    module: nn.Module  # eval mode
+    metadata: dict[str, str]  # kind, model_name, config, input_size, input_channels, output_channels, ...
 
 
 @dataclass(frozen=True)
 class Exporter:
-    load: Callable[[Path], tuple[torch.nn.Module, dict[str, Any]]]  # checkpoint → (eval model, metadata)
+    load: Callable[[Path], Loaded]  # checkpoint → model in eval mode + metadata
+    rebuild: Callable[[dict[str, str]], nn.Module]  # metadata → same architecture, random weights (benchmarks)
+    examples: Callable[[dict[str, str], Path | None, int], tuple[np.ndarray, str]]  # → [N, C, S, S], source
     input_name: str
     output_name: str
 
 
-def _load_pix2pix(path: Path) -> tuple[torch.nn.Module, dict[str, Any]]:
+# -- pix2pix -------------------------------------------------------------------------------------------------
+def _load_pix2pix(path: Path) -> Loaded:
     from models.pix2pix.checkpoint import load_generator
 
     g, cfg, meta = load_generator(path)
-    return g, {
-        "kind": "pix2pix",
-        "model_name": f"pix2pix-ngf{cfg.ngf}-{cfg.resolution}",
-        "config": json.dumps(cfg.to_dict()),
-        "input_size": str(cfg.resolution),
-        "input_channels": str(cfg.input_nc),
-        "output_channels": str(cfg.output_nc),
-        "checkpoint_sha256": meta["sha256"],
-        "checkpoint_epoch": str(meta.get("epoch", "")),
-    }
+    return Loaded(
+        g.eval(),
+        {
+            "kind": "pix2pix",
+            "model_name": f"pix2pix-ngf{cfg.ngf}-{cfg.resolution}",
+            "config": json.dumps(cfg.to_dict()),
+            "input_size": str(cfg.resolution),
+            "input_channels": str(cfg.input_nc),
+            "output_channels": str(cfg.output_nc),
+            "checkpoint_sha256": str(meta["sha256"]),
+            "checkpoint_epoch": str(meta.get("epoch", "")),
+        },
+    )
 
 
-EXPORTERS: dict[str, Exporter] = {"pix2pix": Exporter(_load_pix2pix, "sketch", "image")}
+def _rebuild_pix2pix(meta: dict[str, str]) -> nn.Module:
+    from models.pix2pix.config import Pix2PixConfig
+    from models.pix2pix.networks import UnetGenerator
+
+    return UnetGenerator(Pix2PixConfig.from_dict(json.loads(meta["config"]))).eval()
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--checkpoint", type=Path, required=True)
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--kind", default="pix2pix", choices=sorted(EXPORTERS))
-    p.add_argument("--opset", type=int, default=17)
-    p.add_argument("--dynamic-batch", action="store_true")
-    p.add_argument("--fp16", action="store_true", help="also write FILE.fp16.onnx when its parity is acceptable")
-    p.add_argument("--parity-data", type=Path, help="data pack whose held-out sketches are used for parity")
-    p.add_argument("--parity-count", type=int, default=8)
-    p.add_argument("--tolerance", type=float, default=1e-3)
-
-
-def main(args: argparse.Namespace) -> int:
-    if args.opset < 17:
-        raise UserError(f"--opset {args.opset} is too old: use 17 or newer")
-    report = export(args.checkpoint, args.out, args.kind, args.opset, args.dynamic_batch, args.parity_data,
-                    args.parity_count, args.tolerance, args.fp16)
-    print(json.dumps(report, indent=2))
-    return 0
-
-
-def parity_sketches(size: int, data: Path | None, n: int) -> tuple[np.ndarray, str]:
-    """[n, 1, S, S] float32 real sketches in [-1, 1] and where they came from."""
-    if data is not None:
-        from models.data.dataset import rasterize_val_sketches
-
-        items = rasterize_val_sketches(data, n)
-        imgs = [s if s.shape[0] == size else _resize(s, size) for _, s, _ in items]
-        source = f"{len(imgs)} held-out sketches of {data}"
-    else:
-        from installation.core.session import read_session
-        from installation.core.strokes import Canvas
-        from installation.core.session import apply_event
-        from installation.runtime.show import default_sessions
-
-        imgs = []
-        for path in default_sessions():
-            s = read_session(path)
-            c = Canvas(s.canvas, size, 3.0, 12.0)
-            for k, ev in enumerate(s.events):  # snapshots part-way through and at the end of each drawing
-                apply_event(c, ev, 0.0)
-                if k in (len(s.events) // 3, 2 * len(s.events) // 3, len(s.events) - 1):
-                    imgs.append(c.raster())
-        imgs = imgs[:n]
-        source = f"{len(imgs)} rasterised states of the embedded sessions"
-    if not imgs:
-        raise UserError("no sketches for the parity check: pass --parity-data PACK")
-    x = np.stack(imgs).astype(np.float32)[:, None] / 127.5 - 1.0
+def _pix2pix_examples(meta: dict[str, str], data: Path | None, n: int) -> tuple[np.ndarray, str]:
+    x, source = parity_sketches(int(meta["input_size"]), data, n)
     return x, source
 
 
-def _resize(img: np.ndarray, size: int) -> np.ndarray:
+EXPORTERS: dict[str, Exporter] = {
+    "pix2pix": Exporter(_load_pix2pix, _rebuild_pix2pix, _pix2pix_examples, "sketch", "image"),
+}
+
+
+# -- real sketches for parity --------------------------------------------------------------------------------
+def parity_sketches(size: int, data: Path | None, n: int) -> tuple[np.ndarray, str]:
+    """[n, 1, S, S] float32 sketches in [-1, 1] (paper +1) and a line saying where they came from."""
+    if data is not None:
+        from models.data.dataset import rasterize_val_sketches
+
+        imgs = [_fit(sketch, size) for _, sketch, _ in rasterize_val_sketches(data, n)]
+        source = f"{len(imgs)} held-out sketches of {data}"
+    else:
+        imgs = session_sketches(size, n)
+        source = f"{len(imgs)} rasterised states of the embedded sessions in {SESSIONS_DIR}"
+        if not imgs:
+            log.warning("no embedded sessions in %s: parity uses procedurally drawn sketches", SESSIONS_DIR)
+            imgs = procedural_sketches(size, n)
+            source = f"{len(imgs)} procedurally drawn sketches (no embedded sessions found; pass --parity-data)"
+    if not imgs:
+        raise UserError(f"no sketches for the parity check in {data}: pass another --parity-data pack")
+    x = np.stack(imgs).astype(np.float32)[:, None] / 127.5 - 1.0  # [n, 1, S, S]
+    return x, source
+
+
+def session_sketches(size: int, n: int) -> list[np.ndarray]:
+    """Part-way and finished states of the embedded sessions, rasterised as the live canvas does."""
+    from installation.core.config import CanvasConfig
+    from installation.core.session import apply_event, read_session
+    from installation.core.strokes import Canvas
+
+    widths = CanvasConfig()
+    out: list[np.ndarray] = []
+    for path in sorted(SESSIONS_DIR.glob("*.jsonl")):
+        s = read_session(path)
+        k = s.canvas / widths.size  # widths are given for the default canvas size
+        canvas = Canvas(s.canvas, size, widths.min_width * k, widths.max_width * k)
+        marks = {len(s.events) // 3, 2 * len(s.events) // 3, len(s.events) - 1}
+        for i, ev in enumerate(s.events):
+            apply_event(canvas, ev, 0.0)
+            if i in marks and canvas.all_strokes():
+                out.append(canvas.raster())
+    return out[:n]
+
+
+def procedural_sketches(size: int, n: int) -> list[np.ndarray]:
+    """Face-like line drawings (head, eyes, nose, mouth, hair strokes) from a fixed seed."""
     import cv2
 
-    return cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)
+    rng = np.random.default_rng(1234)
+    out = []
+    for _ in range(n):
+        img = np.full((size, size), 255, np.uint8)
+        c = size / 2 + rng.normal(0, size * 0.03, 2)
+        ax = (int(size * rng.uniform(0.22, 0.3)), int(size * rng.uniform(0.3, 0.38)))
+        w = max(1, size // 128)
+        cv2.ellipse(img, (int(c[0]), int(c[1])), ax, 0, 0, 360, 0, w, cv2.LINE_AA)
+        for side in (-1, 1):
+            eye = (int(c[0] + side * ax[0] * 0.4), int(c[1] - ax[1] * 0.15))
+            cv2.circle(img, eye, max(2, size // 40), 0, w, cv2.LINE_AA)
+        cv2.line(img, (int(c[0]), int(c[1] - 5)), (int(c[0] - 4), int(c[1] + ax[1] * 0.2)), 0, w, cv2.LINE_AA)
+        cv2.ellipse(img, (int(c[0]), int(c[1] + ax[1] * 0.45)), (ax[0] // 3, ax[1] // 10), 0, 0, 180, 0, w)
+        for _ in range(int(rng.integers(3, 9))):  # hair
+            p = rng.uniform(0.15, 0.85, 4) * size * np.array([1, 0.4, 1, 0.4])
+            cv2.line(img, (int(p[0]), int(p[1])), (int(p[2]), int(p[3])), 0, w, cv2.LINE_AA)
+        out.append(img)
+    return out
+
+
+def _fit(img: np.ndarray, size: int) -> np.ndarray:
+    import cv2
+
+    return img if img.shape[0] == size else cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)
+
+
+# -- the command ---------------------------------------------------------------------------------------------
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--checkpoint", type=Path, required=True, help="training checkpoint (.pt)")
+    p.add_argument("--out", type=Path, required=True, help="ONNX file to write (FILE.parity.json goes beside it)")
+    p.add_argument("--kind", default="pix2pix", choices=sorted(EXPORTERS), help="model kind")
+    p.add_argument("--opset", type=int, default=17, help="ONNX opset, 17 or newer")
+    p.add_argument("--dynamic-batch", action="store_true", help="batch dimension left free")
+    p.add_argument("--fp16", action="store_true", help="also write FILE.fp16.onnx when its parity is acceptable")
+    p.add_argument("--fp16-tolerance", type=float, default=FP16_TOLERANCE, help="max |diff| allowed for fp16")
+    p.add_argument("--parity-data", type=Path, help="data pack whose held-out sketches are used for parity")
+    p.add_argument("--parity-count", type=int, default=8, help="number of parity sketches")
+    p.add_argument("--tolerance", type=float, default=1e-3, help="max |diff| ONNX Runtime vs torch (fp32)")
+
+
+def main(args: argparse.Namespace) -> int:
+    report = export(
+        args.checkpoint,
+        args.out,
+        kind=args.kind,
+        opset=args.opset,
+        dynamic_batch=args.dynamic_batch,
+        parity_data=args.parity_data,
+        parity_count=args.parity_count,
+        tolerance=args.tolerance,
+        fp16=args.fp16,
+        fp16_tolerance=args.fp16_tolerance,
+    )
+    p = report["parity"]
+    print(
+        f"wrote {args.out}: max |ONNX Runtime - torch| = {p['max_abs_diff']:.2e} (≤ {p['tolerance']:.0e}) "
+        f"on {p['source']}"
+    )
+    if "fp16" in report:
+        f = report["fp16"]
+        print(f"wrote {f['file']}: fp16 max |diff| to torch fp32 = {f['max_abs_diff']:.2e} (≤ {f['tolerance']:.0e})")
+    print(f"report: {parity_report_path(args.out)}")
+    return 0
+
+
+def parity_report_path(out: Path) -> Path:
+    return out.with_suffix(".parity.json")
+
+
+def torch_outputs(module: nn.Module, x: np.ndarray) -> np.ndarray:
+    """The reference: torch fp32 in eval mode, one example at a time. [N, C, S, S] → [N, C_out, S, S]."""
+    with torch.inference_mode():
+        return np.concatenate([module(torch.from_numpy(x[i : i + 1])).numpy() for i in range(len(x))])
 
 
 def export(
@@ -120,108 +223,223 @@ def export(
     parity_count: int = 8,
     tolerance: float = 1e-3,
     fp16: bool = False,
+    fp16_tolerance: float = FP16_TOLERANCE,
 ) -> dict[str, Any]:
-    import onnx
-    import onnxruntime as ort
-
-    ex = EXPORTERS[kind]
-    model, meta = ex.load(checkpoint)
-    size = int(meta["input_size"])
-    x, source = parity_sketches(size, parity_data, parity_count)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    dyn = {ex.input_name: {0: "batch"}, ex.output_name: {0: "batch"}} if dynamic_batch else None
-    with torch.no_grad():
-        torch.onnx.export(model, (torch.from_numpy(x[:1]),), str(tmp), input_names=[ex.input_name],
-                          output_names=[ex.output_name], opset_version=opset, dynamic_axes=dyn, dynamo=False)
-        reference = model(torch.from_numpy(x)).numpy() if dynamic_batch else np.concatenate(
-            [model(torch.from_numpy(x[i : i + 1])).numpy() for i in range(len(x))])
-    max_diff = _ort_diff(tmp, x, reference, dynamic_batch, ort)
-    report = {"kind": kind, "file": str(out), "parity_source": source, "parity_max_abs_diff": float(max_diff),
-              "tolerance": tolerance, "opset": opset, "dynamic_batch": dynamic_batch}
-    if not max_diff <= tolerance:
-        tmp.unlink(missing_ok=True)
-        raise UserError(f"export of {checkpoint} failed parity: ONNX Runtime differs from torch by {max_diff:.2e} "
-                        f"(> {tolerance:.0e}) on {source}; nothing was written")
-    proto = onnx.load(str(tmp))
-    meta.update({
-        "format_version": FORMAT_VERSION,
-        "layout": "NCHW",
-        "input_name": ex.input_name,
-        "output_name": ex.output_name,
-        "normalisation": "sketch = raster/127.5-1 (paper +1, ink -1); image in [-1,1] RGB, uint8 = (y+1)*127.5",
-        "exporter": json.dumps({"torch": torch.__version__, "onnx": onnx.__version__, "onnxruntime": ort.__version__}),
-        "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "parity": json.dumps(report),
-        "sha256": meta["checkpoint_sha256"],
-    })
-    del proto.metadata_props[:]
-    for k, v in meta.items():
-        proto.metadata_props.add(key=k, value=str(v))
-    onnx.save(proto, str(tmp))
-    os.replace(tmp, out)
-    if fp16:
-        report["fp16"] = _export_fp16(out, x, reference, dynamic_batch, ort, onnx)
-    out.with_suffix(".parity.json").write_text(json.dumps(report, indent=2))
-    log.info("wrote %s: parity max |diff| %.2e on %s", out, max_diff, source)
+    """Export, check parity, write OUT (+ OUT.fp16.onnx) and OUT.parity.json; returns the report."""
+    if kind not in EXPORTERS:
+        raise UserError(f"unknown model kind {kind!r}: choose one of {sorted(EXPORTERS)}")
+    if opset < 17:
+        raise UserError(f"--opset {opset} is too old: use 17 or newer")
+    if parity_count < 1 or not tolerance > 0 or not fp16_tolerance > 0:
+        raise UserError("--parity-count must be ≥ 1 and the tolerances positive")
+    if out.suffix != ".onnx" or out.is_dir():
+        raise UserError(f"--out {out} must be a file name ending in .onnx")
+    spec = EXPORTERS[kind]
+    loaded = spec.load(checkpoint)
+    module, meta = loaded.module.eval(), dict(loaded.metadata)
+    x, source = spec.examples(meta, parity_data, parity_count)  # [N, C, S, S]
+    reference = torch_outputs(module, x)  # [N, C_out, S, S]
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{out.stem}-", dir=out.parent))
+    except OSError as e:
+        raise UserError(f"cannot write into {out.parent} ({e}): choose a writable --out") from e
+    try:
+        meta.update(_common_metadata(spec, opset, dynamic_batch))
+        tmp = work / out.name
+        _torch_export(module, x[:1], tmp, spec, opset, dynamic_batch, meta)
+        parity = _parity(tmp, x, reference, dynamic_batch, tolerance, source)
+        if not parity["max_abs_diff"] <= tolerance:
+            raise UserError(
+                f"export of {checkpoint} failed parity: ONNX Runtime differs from torch by "
+                f"{parity['max_abs_diff']:.2e} (> {tolerance:.0e}) on {source}; nothing was written"
+            )
+        _set_metadata(tmp, {"parity": json.dumps(parity)})
+        report: dict[str, Any] = {
+            "file": str(out),
+            "kind": kind,
+            "checkpoint": str(checkpoint),
+            "checkpoint_sha256": meta.get("checkpoint_sha256"),
+            "opset": opset,
+            "dynamic_batch": dynamic_batch,
+            "exporter": json.loads(meta["exporter"]),
+            "parity": parity,
+        }
+        fp16_error = None
+        if fp16:
+            report["fp16"], fp16_error = _fp16_variant(tmp, out, x, reference, dynamic_batch, fp16_tolerance, source)
+        os.replace(tmp, out)
+        if report.get("fp16", {}).get("written"):
+            os.replace(work / Path(report["fp16"]["file"]).name, report["fp16"]["file"])
+        _write_json(parity_report_path(out), report)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    log.info("wrote %s: parity max |diff| %.2e on %s", out, parity["max_abs_diff"], source)
+    if fp16_error:
+        raise UserError(f"{out} was written, but {fp16_error}")
     return report
 
 
-def _ort_diff(path: Path, x: np.ndarray, reference: np.ndarray, batched: bool, ort: Any) -> float:
-    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    name = sess.get_inputs()[0].name
-    dtype = np.float16 if "float16" in sess.get_inputs()[0].type else np.float32
-    if batched:
-        y = sess.run(None, {name: x.astype(dtype)})[0]
-    else:
-        y = np.concatenate([sess.run(None, {name: x[i : i + 1].astype(dtype)})[0] for i in range(len(x))])
-    return float(np.abs(y.astype(np.float32) - reference).max())
+def _common_metadata(spec: Exporter, opset: int, dynamic_batch: bool) -> dict[str, str]:
+    import onnx
+
+    from installation.runtime.inference import ort_version
+
+    versions = {"torch": torch.__version__, "onnx": onnx.__version__, "onnxruntime": ort_version()}
+    return {
+        "format_version": FORMAT_VERSION,
+        "layout": "NCHW",
+        "input_name": spec.input_name,
+        "output_name": spec.output_name,
+        "normalisation": NORMALISATION,
+        "precision": "fp32",
+        "dynamic_batch": "true" if dynamic_batch else "false",
+        "opset": str(opset),
+        "exporter": json.dumps(versions),
+        "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
 
 
-def _export_fp16(out: Path, x: np.ndarray, reference: np.ndarray, batched: bool, ort: Any, onnx: Any) -> dict:
-    """Weights and activations in fp16, InstanceNormalization kept in fp32; written only if parity holds."""
+def _torch_export(
+    module: nn.Module, example: np.ndarray, path: Path, spec: Exporter, opset: int, dynamic: bool, meta: dict
+) -> None:
+    """TorchScript exporter (no onnxscript needed), then the metadata, then the ONNX checker."""
+    import onnx
+
+    axes = {spec.input_name: {0: "batch"}, spec.output_name: {0: "batch"}} if dynamic else None
+    try:
+        with warnings.catch_warnings(), torch.inference_mode():
+            warnings.simplefilter("ignore")  # legacy-exporter notice; instance_norm "train=True" is the eval op
+            torch.onnx.export(
+                module,
+                (torch.from_numpy(example),),
+                str(path),
+                input_names=[spec.input_name],
+                output_names=[spec.output_name],
+                opset_version=opset,
+                dynamic_axes=axes,
+                do_constant_folding=True,
+                dynamo=False,
+            )
+    except Exception as e:  # unsupported opset or operator
+        raise UserError(f"torch cannot export this model at opset {opset} ({str(e).splitlines()[0][:200]})") from e
+    _set_metadata(path, meta)
+    onnx.checker.check_model(str(path))
+
+
+def _set_metadata(path: Path, values: dict[str, str]) -> None:
+    import onnx
+
+    proto = onnx.load(str(path))
+    meta = {p.key: p.value for p in proto.metadata_props}
+    meta.update({k: str(v) for k, v in values.items()})
+    del proto.metadata_props[:]
+    for k, v in sorted(meta.items()):
+        proto.metadata_props.add(key=k, value=v)
+    onnx.save(proto, str(path))
+
+
+def _parity(
+    path: Path, x: np.ndarray, reference: np.ndarray, batched: bool, tolerance: float, source: str
+) -> dict[str, Any]:
+    """ONNX Runtime CPU vs the torch reference, through the runtime every caller uses."""
+    from installation.runtime.inference import RuntimeSettings, open_model
+
+    model = open_model(path, None, RuntimeSettings(providers=("cpu",), warmup_runs=0))
+    chunks = [x] if batched else [x[i : i + 1] for i in range(len(x))]
+    y = np.concatenate([model.run_batch(c) for c in chunks])  # [N, C_out, S, S]
+    diff = np.abs(y - reference)
+    return {
+        "max_abs_diff": float(diff.max()),
+        "mean_abs_diff": float(diff.mean()),
+        "tolerance": tolerance,
+        "count": len(x),
+        "source": source,
+        "provider": model.provider,
+        "batched": batched,
+    }
+
+
+def _write_json(path: Path, obj: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2))
+    os.replace(tmp, path)
+
+
+# -- fp16 ----------------------------------------------------------------------------------------------------
+def _fp16_variant(
+    fp32_path: Path, out: Path, x: np.ndarray, reference: np.ndarray, batched: bool, tol: float, source: str
+) -> tuple[dict[str, Any], str | None]:
+    """Convert, measure against torch fp32, keep it in the work folder if it passes; (report, refusal)."""
+    import onnx
+
+    final = out.with_name(out.stem + ".fp16.onnx")
+    tmp = fp32_path.with_name(final.name)
+    proto = to_fp16(onnx.load(str(fp32_path)))
+    meta = {p.key: p.value for p in proto.metadata_props}
+    meta["precision"] = "fp16"
+    meta["model_name"] = meta.get("model_name", out.stem) + "-fp16"
+    del proto.metadata_props[:]
+    for k, v in sorted(meta.items()):
+        proto.metadata_props.add(key=k, value=v)
+    onnx.save(proto, str(tmp))
+    try:
+        parity = _parity(tmp, x, reference, batched, tol, source)
+    except UserError as e:
+        log.error("fp16 variant refused: %s", e)
+        return {"written": False, "tolerance": tol, "reason": str(e)}, f"the fp16 variant could not run: {e}"
+    report = {"file": str(final), "tolerance": tol, **parity}
+    if not parity["max_abs_diff"] <= tol:
+        tmp.unlink()
+        why = f"the fp16 variant was refused: max |diff| {parity['max_abs_diff']:.2e} > {tol:.0e} on {source}"
+        log.error(why)
+        return {**report, "written": False, "file": None}, why
+    _set_metadata(tmp, {"parity": json.dumps(parity)})
+    log.info("fp16 variant: max |diff| to torch fp32 %.2e (≤ %.0e)", parity["max_abs_diff"], tol)
+    return {**report, "written": True}, None
+
+
+def to_fp16(proto: Any) -> Any:
+    """float32 → float16 weights and activations; InstanceNormalization and the graph's I/O stay float32."""
     from onnx import TensorProto, helper, numpy_helper
 
-    proto = onnx.load(str(out))
     graph = proto.graph
+    f32, f16 = TensorProto.FLOAT, TensorProto.FLOAT16
+
+    def half(t: Any) -> Any:
+        return numpy_helper.from_array(numpy_helper.to_array(t).astype(np.float16), t.name)
+
     for init in graph.initializer:
-        if init.data_type == TensorProto.FLOAT:
-            init.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(init).astype(np.float16), init.name))
-    for vi in list(graph.input) + list(graph.output):
-        vi.type.tensor_type.elem_type = TensorProto.FLOAT16
-    nodes = []
+        if init.data_type == f32:
+            init.CopyFrom(half(init))
+    inputs = {vi.name for vi in graph.input if vi.type.tensor_type.elem_type == f32}
+    outputs = {vi.name for vi in graph.output if vi.type.tensor_type.elem_type == f32}
+    nodes = [helper.make_node("Cast", [n], [n + "_fp16"], to=f16) for n in inputs]  # fp32 in → fp16
+
+    def rename(name: str) -> str:
+        if name in inputs:
+            return name + "_fp16"
+        return name + "_fp16out" if name in outputs else name
+
     for node in graph.node:
-        if node.op_type == "InstanceNormalization":  # fp16 InstanceNorm is a known failure: run it in fp32
-            a, b = node.input[0] + "_f32", node.output[0] + "_f16src"
-            scale_bias = []
-            for name in node.input[1:]:
-                scale_bias.append(name + "_f32")
-                nodes.append(helper.make_node("Cast", [name], [name + "_f32"], to=TensorProto.FLOAT))
-            nodes.append(helper.make_node("Cast", [node.input[0]], [a], to=TensorProto.FLOAT))
-            nodes.append(helper.make_node("InstanceNormalization", [a, *scale_bias], [b],
-                                          epsilon=next((at.f for at in node.attribute if at.name == "epsilon"), 1e-5)))
-            nodes.append(helper.make_node("Cast", [b], [node.output[0]], to=TensorProto.FLOAT16))
-        elif node.op_type == "Constant":
-            for at in node.attribute:
-                if at.t.data_type == TensorProto.FLOAT:
-                    at.t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(at.t).astype(np.float16)))
-            nodes.append(node)
-        else:
-            nodes.append(node)
+        ins, outs = [rename(n) for n in node.input], [rename(n) for n in node.output]
+        if node.op_type == "InstanceNormalization":  # run in fp32: cast in, normalise, cast back
+            cast_in = [n + "_f32" if n else n for n in ins]
+            nodes += [helper.make_node("Cast", [a], [b], to=f32) for a, b in zip(ins, cast_in, strict=True) if a]
+            eps = next((a.f for a in node.attribute if a.name == "epsilon"), 1e-5)
+            nodes.append(helper.make_node("InstanceNormalization", cast_in, [outs[0] + "_f32"], epsilon=eps))
+            nodes.append(helper.make_node("Cast", [outs[0] + "_f32"], [outs[0]], to=f16))
+            continue
+        new = helper.make_node(node.op_type, ins, outs, name=node.name, domain=node.domain)
+        new.attribute.extend(node.attribute)
+        for a in new.attribute:
+            if a.name == "value" and a.t.data_type == f32:  # Constant, ConstantOfShape
+                a.t.CopyFrom(half(a.t))
+            elif node.op_type == "Cast" and a.name == "to" and a.i == f32:
+                a.i = f16
+        nodes.append(new)
+    nodes += [helper.make_node("Cast", [n + "_fp16out"], [n], to=f32) for n in outputs]  # fp16 → fp32 out
     del graph.node[:]
     graph.node.extend(nodes)
     del graph.value_info[:]
-    path16 = out.with_name(out.stem + ".fp16.onnx")
-    tmp = path16.with_name(path16.name + ".tmp")
-    onnx.save(proto, str(tmp))
-    try:
-        diff = _ort_diff(tmp, x, reference, batched, ort)
-    except Exception as e:  # a graph ORT refuses in fp16
-        tmp.unlink(missing_ok=True)
-        return {"written": False, "reason": f"ONNX Runtime refused the fp16 graph: {str(e).splitlines()[0][:160]}"}
-    ok = diff <= FP16_TOLERANCE
-    if ok:
-        os.replace(tmp, path16)
-    else:
-        tmp.unlink(missing_ok=True)
-    return {"written": ok, "file": str(path16) if ok else None, "max_abs_diff": diff, "tolerance": FP16_TOLERANCE}
+    return proto
