@@ -72,12 +72,24 @@ class PathsConfig:
 
 
 @dataclass(frozen=True)
+class OscConfig:
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 9000
+    allow: list[str] = field(default_factory=lambda: ["127.0.0.1"])
+    state_out: list[str] = field(default_factory=lambda: ["127.0.0.1:9001"])
+    state_hz: float = 10.0
+    queue_size: int = 256
+
+
+@dataclass(frozen=True)
 class AppConfig:
     display: DisplayConfig = field(default_factory=DisplayConfig)
     canvas: CanvasConfig = field(default_factory=CanvasConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     input: InputConfig = field(default_factory=InputConfig)
     paths: PathsConfig = field(default_factory=PathsConfig)
+    osc: OscConfig = field(default_factory=OscConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -188,6 +200,8 @@ def _check_values(cfg: AppConfig) -> None:
         ("canvas.max_width", cfg.canvas.max_width),
     ):
         positive(key, value)
+    if not 0 <= cfg.osc.port <= 65535 or cfg.osc.state_hz <= 0 or cfg.osc.queue_size <= 0:
+        raise UserError("config [osc]: port must be 0..65535, state_hz and queue_size positive")
     if cfg.display.crossfade_s < 0:
         raise UserError("config 'display.crossfade_s' must be zero or positive")
     if cfg.canvas.min_width > cfg.canvas.max_width:

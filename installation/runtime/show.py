@@ -94,6 +94,8 @@ class Show:
         self.answers: LatestSlot[AIFrame] = LatestSlot()
         self.camera_frames: LatestSlot[CameraFrame] = LatestSlot()
         self.metrics = MetricsRecorder()
+        self.prompt = ""
+        self.last_error = ""
         size = cfg.canvas.size
         self.canvas = Canvas(size, cfg.model.input_size, cfg.canvas.min_width, cfg.canvas.max_width)
         self.sessions = [read_session(p) for p in (opts.sessions or default_sessions())]
@@ -173,6 +175,7 @@ class Show:
             log.info("recording to %s", self.opts.record_to)
         frames_out = FrameWriter(self.opts.out_dir, surface.get_size(), self.opts) if self.opts.out_dir else None
 
+        control, state_out = self._open_osc()
         worker = InferenceWorker(model, self.sketches, self.answers, self.stop)
         worker.start()
         if camera is not None:
@@ -212,6 +215,9 @@ class Show:
                         pe = pen.handle(ev, now)
                         if pe is not None:
                             events.append(pe)
+                for cmd in control.drain() if control is not None else []:
+                    replay, mode = self._command(cmd, renderer, display_canvas, now, replay, mode, state_out)
+                    last_input = now if cmd.address == "/attract" and not cmd.args[0] else last_input
                 if events:
                     last_input = now
                     if replay is not None and mode == "attract":  # a visitor takes over from attract mode
@@ -254,10 +260,16 @@ class Show:
                     pending = None
                 if frames_out is not None:
                     frames_out.maybe_write(surface, flip_t - t_start)
+                if state_out is not None:
+                    state_out.publish(self._state(hud, renderer, model, control), flip_t)
                 clock.tick(self.cfg.display.fps)
         finally:
             self.stop.set()
             worker.join(timeout=2)
+            if control is not None:
+                control.stop()
+            if state_out is not None:
+                state_out.close()
             if writer is not None:
                 writer.close()
                 log.info("recorded %d events to %s", writer.count, writer.path)
@@ -274,6 +286,84 @@ class Show:
             rss_mb=_rss_mb(),
         )
         return summary
+
+    # -- OSC ------------------------------------------------------------------------------------------------
+    def _open_osc(self):  # noqa: ANN202 - (ControlSurface | None, StateBroadcaster | None)
+        if not self.cfg.osc.enabled:
+            return None, None
+        from installation.adapters.osc_server import ControlSurface, OscSettings, StateBroadcaster
+
+        o = self.cfg.osc
+        settings = OscSettings(o.host, o.port, tuple(o.allow), tuple(o.state_out), o.state_hz, o.queue_size)
+        state_out = StateBroadcaster(settings)
+        return ControlSurface(settings).start(), state_out
+
+    def _state(self, hud, renderer, model, control) -> dict[str, object]:  # noqa: ANN001
+        return {
+            "fps": round(hud.fps, 2),
+            "latency_ms": round(hud.latency_ms, 2),
+            "mode": hud.mode,
+            "layout": renderer.layout,
+            "prompt": self.prompt,
+            "model": f"{model.name} on {model.provider}",
+            "plotter/queue": 0,
+            "plotter/progress": 0.0,
+            "error": self.last_error or (control.counters.last_error if control is not None else ""),
+        }
+
+    def _command(self, cmd, renderer, display_canvas, now, replay, mode, state_out):  # noqa: ANN001, ANN202
+        """Apply one OSC command on the main thread; returns the (replay, mode) pair it leaves."""
+        import pygame
+
+        a, args = cmd.address, cmd.args
+        keys = {"/clear": pygame.K_c, "/save": pygame.K_s}
+        if a in keys:
+            self._key(keys[a], renderer, display_canvas, now)
+        elif a == "/layout":
+            renderer.set_layout(args[0])
+        elif a == "/hud":
+            renderer.hud = args[0]
+        elif a == "/crossfade":
+            renderer.crossfade_s = args[0]
+        elif a == "/prompt":
+            self.prompt = args[0]
+        elif a == "/ping" and state_out is not None:
+            state_out.pong()
+        elif a == "/attract":
+            if args[0] and self.sessions:
+                return self._attract(now), "attract"
+            if not args[0] and mode == "attract":
+                return None, self.cfg.input.source
+        elif a == "/mode" and args[0] == "replay" and self.sessions:
+            r = Replay(self.sessions, self.cfg.input.replay_speed, self.cfg.input.replay_loop)
+            r.start(now)
+            return r, "replay"
+        elif a == "/mode" and args[0] == "tablet":
+            return None, "tablet"
+        elif a == "/param":
+            self._param(str(args[0]), args[1], renderer)
+        else:  # /model, /generator, /plotter/..., camera mode: not available in this build
+            self.last_error = f"{a} is not available in this build"
+            log.info("OSC %s %s: not available in this build", a, args)
+        return replay, mode
+
+    def _param(self, name: str, value: object, renderer) -> None:  # noqa: ANN001
+        """Live parameters settable by name over /param."""
+        from installation.core.osc_protocol import coerce
+
+        setters = {
+            "display.crossfade_s": ("f", lambda v: setattr(renderer, "crossfade_s", v)),
+            "display.hud": ("b", lambda v: setattr(renderer, "hud", v)),
+            "display.layout": ("s", lambda v: renderer.set_layout(v) if v in LAYOUTS else None),
+        }
+        if name not in setters:
+            self.last_error = f"/param: {name!r} is not a live parameter ({', '.join(setters)})"
+            return
+        kind, setter = setters[name]
+        try:
+            setter(coerce(value, kind))
+        except ValueError as e:
+            self.last_error = f"/param {name}: {e}"
 
     # -- helpers --------------------------------------------------------------------------------------------
     def _display_canvas(self, side: int) -> Canvas:

@@ -169,3 +169,58 @@ def test_keys_save_clear_and_cycle_layout(tmp_path: Path) -> None:
     show.run()
     saved = sorted(p.name for p in (tmp_path / "saved").iterdir())
     assert any(n.endswith("-sketch.png") for n in saved) and any(n.endswith(".jsonl") for n in saved)
+
+
+def test_osc_commands_reach_the_show_and_state_comes_back() -> None:
+    import socket
+    import threading
+    import time as _time
+
+    from pythonosc.osc_message_builder import OscMessageBuilder
+    from pythonosc.osc_packet import OscPacket
+
+    from installation.runtime.show import Show, ShowOptions
+
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.settimeout(0.2)
+    cfg = load_config(
+        None,
+        [
+            "display.width=320",
+            "display.height=200",
+            f"osc.port={port}",
+            f'osc.state_out=["127.0.0.1:{rx.getsockname()[1]}"]',
+            "display.attract_after_s=0",
+        ],
+    )
+    show = Show(cfg, ShowOptions(headless=True, seconds=3.0))
+    seen: dict[str, list] = {}
+
+    def rig() -> None:
+        tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        _time.sleep(1.2)
+        for address, args in (("/layout", ["overlay"]), ("/prompt", ["a face"]), ("/ping", [])):
+            b = OscMessageBuilder(address=address)
+            for a in args:
+                b.add_arg(a)
+            tx.sendto(b.build().dgram, ("127.0.0.1", port))
+        end = _time.monotonic() + 1.5
+        while _time.monotonic() < end:
+            try:
+                for m in OscPacket(rx.recv(65536)).messages:
+                    seen.setdefault(m.message.address, []).append(m.message.params)
+            except OSError:
+                pass
+
+    t = threading.Thread(target=rig, daemon=True)
+    t.start()
+    show.run()
+    t.join(timeout=3)
+    assert ["overlay"] in seen.get("/state/layout", [])
+    assert ["a face"] in seen.get("/state/prompt", [])
+    assert "/pong" in seen

@@ -1,0 +1,240 @@
+"""The OSC control surface as data: one table of addresses, and pure functions to match, check and build messages.
+
+Rigs (TouchDesigner, Max, Resolume) send single messages or bundles, ints where floats are meant and floats
+where ints are meant, booleans as T/F or 0/1, and address patterns with wildcards. `interpret` turns one
+received (address, args) into validated `Command`s or one `Rejection` with a reason; nothing here touches a
+socket. `python run.py osc-docs` writes docs/osc.md from the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
+from pythonosc.osc_message_builder import OscMessageBuilder
+
+LAYOUT_CHOICES = ("side", "ai", "overlay")
+
+
+@dataclass(frozen=True)
+class Address:
+    path: str
+    types: str  # one letter per argument: s string, f float, i int, b boolean, a any; "" = no argument
+    meaning: str
+    choices: tuple[str, ...] = ()  # for a single string argument
+
+
+CONTROL: tuple[Address, ...] = (
+    Address("/prompt", "s", "Set the prompt text that steers the generators."),
+    Address("/mode", "s", "Input mode.", ("tablet", "replay", "camera")),
+    Address("/layout", "s", "Screen layout.", LAYOUT_CHOICES),
+    Address("/clear", "", "Clear the drawing."),
+    Address("/save", "", "Save the sketch, the AI image and the strokes."),
+    Address("/crossfade", "f", "Crossfade time in seconds for new AI images (0..10)."),
+    Address("/model", "s", "Choose the image model by name."),
+    Address("/generator", "s", "Choose the generator.", ("pix2pix", "strokes", "portrait", "pixels")),
+    Address("/hud", "b", "Show (1/T) or hide (0/F) the HUD."),
+    Address("/attract", "b", "Start (1) or stop (0) attract mode."),
+    Address("/plotter/start", "", "Start plotting the current drawing."),
+    Address("/plotter/pause", "", "Pause the plotter after the path in progress."),
+    Address("/plotter/resume", "", "Resume a paused plot."),
+    Address("/plotter/cancel", "", "Cancel the plot and lift the pen."),
+    Address("/param", "sa", "Set any live parameter by name, e.g. /param display.crossfade_s 0.5."),
+    Address("/ping", "", "Answered with /pong on the state destinations."),
+)
+
+STATE: tuple[Address, ...] = (
+    Address("/state/fps", "f", "Rendered frames per second."),
+    Address("/state/latency_ms", "f", "Pen-to-photon latency of the newest AI image, ms."),
+    Address("/state/mode", "s", "Input mode."),
+    Address("/state/layout", "s", "Screen layout."),
+    Address("/state/prompt", "s", "Current prompt."),
+    Address("/state/model", "s", "Image model and the provider it runs on."),
+    Address("/state/plotter/queue", "i", "Paths waiting to be drawn."),
+    Address("/state/plotter/progress", "f", "Fraction of the plot drawn, 0..1."),
+    Address("/state/error", "s", "The newest error, or empty."),
+    Address("/pong", "", "Answer to /ping."),
+    Address("/error", "s", "Sent back to a sender whose message was refused: the address and the reason."),
+)
+
+_BY_PATH = {a.path: a for a in CONTROL}
+
+
+@dataclass(frozen=True)
+class Command:
+    address: str
+    args: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Rejection:
+    address: str
+    reason: str
+
+
+def pattern_regex(pattern: str) -> re.Pattern[str]:
+    """An OSC address pattern (* ? [abc] [!a-z] {a,b}) as a compiled regular expression."""
+    out, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            j = pattern.find("]", i)
+            if j < 0:
+                out.append(re.escape(c))
+            else:
+                body = pattern[i + 1 : j]
+                body = "^" + body[1:] if body.startswith("!") else body
+                out.append("[" + body.replace("\\", "\\\\") + "]")
+                i = j
+        elif c == "{":
+            j = pattern.find("}", i)
+            if j < 0:
+                out.append(re.escape(c))
+            else:
+                out.append("(?:" + "|".join(re.escape(p) for p in pattern[i + 1 : j].split(",")) + ")")
+                i = j
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def match(pattern: str) -> list[Address]:
+    """The control addresses a (possibly wildcard) address pattern names."""
+    if pattern in _BY_PATH:
+        return [_BY_PATH[pattern]]
+    if not any(ch in pattern for ch in "*?[{"):
+        return []
+    try:
+        rx = pattern_regex(pattern)
+    except re.error:
+        return []
+    return [a for a in CONTROL if rx.match(a.path)]
+
+
+def coerce(value: Any, kind: str) -> Any:
+    """One argument to the kind the table asks for; raises ValueError with the reason."""
+    if kind == "a":
+        return value
+    if kind == "s":
+        if isinstance(value, str):
+            return value
+        raise ValueError(f"expected a string, got {type(value).__name__}")
+    if kind == "f":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"expected a number, got {value!r}")
+        return float(value)
+    if kind == "i":
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise ValueError(f"expected an integer, got {value!r}")
+    if kind == "b":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int | float) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value.lower() in ("true", "false", "on", "off"):
+            return value.lower() in ("true", "on")
+        raise ValueError(f"expected a boolean (T/F, 0/1), got {value!r}")
+    raise ValueError(f"unknown argument kind {kind!r}")
+
+
+def interpret(address: str, args: tuple[Any, ...] | list[Any]) -> list[Command] | Rejection:
+    """Commands for one received message, or why it is refused."""
+    targets = match(address)
+    if not targets:
+        return Rejection(address, "unknown address (see docs/osc.md)")
+    commands = []
+    for a in targets:
+        if len(args) != len(a.types):
+            return Rejection(
+                address, f"{a.path} takes {len(a.types)} argument(s) ({a.types or 'none'}), got {len(args)}"
+            )
+        try:
+            values = tuple(coerce(v, k) for v, k in zip(args, a.types, strict=True))
+        except ValueError as e:
+            return Rejection(address, f"{a.path}: {e}")
+        if a.choices and values[0] not in a.choices:
+            return Rejection(address, f"{a.path}: {values[0]!r} is not one of {', '.join(a.choices)}")
+        if a.path == "/crossfade" and not 0.0 <= values[0] <= 10.0:
+            return Rejection(address, "/crossfade: seconds must be within 0..10")
+        commands.append(Command(a.path, values))
+    return commands
+
+
+def build_message(address: str, args: tuple[Any, ...] | list[Any] = ()) -> bytes:
+    b = OscMessageBuilder(address=address)
+    for v in args:
+        b.add_arg(v)
+    return b.build().dgram
+
+
+def state_bundle(state: dict[str, Any]) -> bytes:
+    """One bundle of /state/... messages for the keys present in `state` (keys as in STATE without the prefix)."""
+    bundle = OscBundleBuilder(IMMEDIATELY)
+    kinds = {a.path: a.types for a in STATE}
+    for key, value in state.items():
+        path = f"/state/{key}"
+        kind = kinds.get(path)
+        if kind is None or value is None:
+            continue
+        b = OscMessageBuilder(address=path)
+        b.add_arg(coerce(value, kind) if kind != "s" else str(value))
+        bundle.add_content(b.build())  # type: ignore[arg-type]
+    return bundle.build().dgram
+
+
+def markdown() -> str:
+    lines = [
+        "# OSC address space",
+        "",
+        "Generated by `python run.py osc-docs` from `installation/core/osc_protocol.py`; do not edit by hand.",
+        "",
+        "Control in: UDP, port 9000 on 127.0.0.1 by default (config `[osc]`), only from allowlisted sources.",
+        "Single messages and bundles (nested too) are accepted, bundle time tags are not waited for, address",
+        "patterns with `* ? [] {}` are matched against the table, and a float is accepted where an int is",
+        "meant when it is whole. A refused message is answered to its sender with `/error s`.",
+        "",
+        "Argument kinds: `s` string, `f` float (ints accepted), `i` int (whole floats accepted),",
+        "`b` boolean (T/F, 0/1, true/false), `a` any.",
+        "",
+        "## Control (in)",
+        "",
+        "| address | arguments | meaning |",
+        "|---|---|---|",
+    ]
+    for a in CONTROL:
+        extra = f" One of: {', '.join(a.choices)}." if a.choices else ""
+        lines.append(f"| `{a.path}` | `{a.types or '-'}` | {a.meaning}{extra} |")
+    lines += [
+        "",
+        "## State (out)",
+        "",
+        "Sent as one bundle per tick (at most `osc.state_hz` a second) to every `osc.state_out` destination.",
+        "",
+        "| address | arguments | meaning |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{a.path}` | `{a.types or '-'}` | {a.meaning} |" for a in STATE]
+    return "\n".join(lines) + "\n"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[2] / "docs" / "osc.md")
+
+
+def main(args: argparse.Namespace) -> int:
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(markdown())
+    print(f"wrote {args.out}")
+    return 0
