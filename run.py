@@ -21,6 +21,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "train": ("models.pix2pix.train", "train the pix2pix generator"),
     "export": ("models.export", "export a checkpoint to ONNX with a parity check"),
     "bench": ("installation.runtime.bench", "benchmark models and the live loop; writes JSON"),
+    "plot": ("installation.runtime.plot", "turn an image, SVG or session into ordered plotter paths (SVG + JSON)"),
     "osc-docs": ("installation.core.osc_protocol", "write docs/osc.md from the OSC address table"),
 }
 

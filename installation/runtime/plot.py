@@ -1,0 +1,99 @@
+"""`run.py plot INPUT --svg OUT.svg [--json STATS]`: what is to be drawn → ordered plotter paths in millimetres.
+
+INPUT is an image (vectorised in a robot-like hand), an SVG (its paths) or a recorded session (.jsonl: the
+visitor's own strokes). The SVG holds the paths in the order they will be drawn; STATS gives paths, points,
+pen-down and pen-up length in mm and the time taken.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from installation.core.errors import UserError
+from installation.core.plotpaths import PaperMapping, paper_size, prepare, stats, travel
+from installation.core.svg_paths import read_svg_paths, write_svg
+
+log = logging.getLogger(__name__)
+IMAGE_EXT = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
+CANVAS = 1024
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", type=Path, help="an image, an SVG or a session file (.jsonl)")
+    p.add_argument("--svg", type=Path, required=True, help="where to write the ordered paths")
+    p.add_argument("--json", type=Path, help="where to write the statistics")
+    p.add_argument("--paper", default="a4", help="a5, a4, a3 or letter")
+    p.add_argument("--margin-mm", type=float, default=15.0)
+    p.add_argument("--tolerance-mm", type=float, default=0.1, help="simplification tolerance")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def load_paths(path: Path) -> tuple[list[np.ndarray], int]:
+    """Paths in canvas-like units and the side of that square space."""
+    if not path.is_file():
+        raise UserError(f"plot input {path} does not exist: give an image, an SVG or a session file")
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        from installation.core.session import read_session
+
+        s = read_session(path)
+        paths, cur = [], []
+        for e in s.events:
+            if e.kind in ("down", "move"):
+                cur.append((e.x, e.y))
+            if e.kind in ("up", "clear") or e.kind == "down" and len(cur) > 1 and cur[-1] != cur[0]:
+                if len(cur) >= 2:
+                    paths.append(np.array(cur, float))
+                cur = []
+        if len(cur) >= 2:
+            paths.append(np.array(cur, float))
+        return paths, s.canvas
+    if suffix == ".svg":
+        lines, (w, h) = read_svg_paths(path)
+        side = max(w, h) or max((float(np.max(p)) for p in lines), default=1.0)
+        return lines, int(np.ceil(side))
+    if suffix in IMAGE_EXT:
+        from installation.core.vectorise import vectorise
+
+        img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if img is None:
+            raise UserError(f"plot input {path} is not a readable image")
+        return vectorise(img[:, :, ::-1], CANVAS), CANVAS
+    raise UserError(f"plot input {path}: unknown kind {suffix!r}; give .png/.jpg, .svg or a .jsonl session")
+
+
+def main(args: argparse.Namespace) -> int:
+    t0 = time.perf_counter()
+    paths, canvas = load_paths(args.input)
+    if not paths:
+        raise UserError(f"{args.input} holds nothing to draw")
+    paper = paper_size(args.paper)
+    mapping = PaperMapping(canvas, paper, args.margin_mm)
+    mm = [mapping.to_mm(p) for p in paths]
+    before = travel(mm)
+    ordered = prepare(mm, args.tolerance_mm, merge_tol=0.05, start=(0.0, 0.0))
+    elapsed = time.perf_counter() - t0
+    write_svg(args.svg, ordered, paper, title=args.input.name)
+    st = stats(ordered)
+    out = {
+        "input": str(args.input),
+        "paper": args.paper,
+        "paths": st.paths,
+        "points": st.points,
+        "pen_down_mm": round(st.pen_down_mm, 1),
+        "pen_up_mm": round(st.pen_up_mm, 1),
+        "pen_up_mm_unordered": round(before, 1),
+        "seconds": round(elapsed, 3),
+    }
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(out, indent=2))
+    print(json.dumps(out))
+    return 0
