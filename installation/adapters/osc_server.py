@@ -80,6 +80,7 @@ class ControlSurface:
         self.settings = settings
         self.counters = Counters()
         self._queue: queue.Queue[Command] = queue.Queue(maxsize=settings.queue_size)
+        self.wake = threading.Event()  # set when a command is queued: the main loop need not wait for a frame
         dispatcher = Dispatcher(strict_timing=False)
         dispatcher.set_default_handler(self._handle, needs_reply_address=True)
         try:
@@ -135,6 +136,7 @@ class ControlSurface:
             try:
                 self._queue.put_nowait(cmd)
                 self.counters.commands += 1
+                self.wake.set()
             except queue.Full:
                 self.counters.dropped += 1
         return None

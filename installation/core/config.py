@@ -83,6 +83,14 @@ class OscConfig:
 
 
 @dataclass(frozen=True)
+class PlotterConfig:
+    robot: str = "127.0.0.1:9100"
+    paper: str = "a4"
+    margin_mm: float = 15.0
+    window: int = 8
+
+
+@dataclass(frozen=True)
 class AppConfig:
     display: DisplayConfig = field(default_factory=DisplayConfig)
     canvas: CanvasConfig = field(default_factory=CanvasConfig)
@@ -90,6 +98,7 @@ class AppConfig:
     input: InputConfig = field(default_factory=InputConfig)
     paths: PathsConfig = field(default_factory=PathsConfig)
     osc: OscConfig = field(default_factory=OscConfig)
+    plotter: PlotterConfig = field(default_factory=PlotterConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

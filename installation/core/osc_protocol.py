@@ -226,6 +226,19 @@ def markdown() -> str:
         "|---|---|---|",
     ]
     lines += [f"| `{a.path}` | `{a.types or '-'}` | {a.meaning} |" for a in STATE]
+    from installation.core import robot_protocol
+
+    lines += [
+        "",
+        "## Robot protocol (host ↔ plotter bridge)",
+        "",
+        "For someone building a robot: implement the"
+        " robot side of this (the simulator in `installation/bridges/simulator.py` is a reference).",
+        "",
+        "```",
+        (robot_protocol.__doc__ or "").strip(),
+        "```",
+    ]
     return "\n".join(lines) + "\n"
 
 

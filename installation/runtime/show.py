@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
+
 from installation.core.config import LAYOUTS, AppConfig
 from installation.core.errors import UserError
 from installation.core.frames import AIFrame, CameraFrame, SketchFrame
@@ -96,6 +98,7 @@ class Show:
         self.metrics = MetricsRecorder()
         self.prompt = ""
         self.last_error = ""
+        self.streamer = None  # the plotter link while a plot runs
         size = cfg.canvas.size
         self.canvas = Canvas(size, cfg.model.input_size, cfg.canvas.min_width, cfg.canvas.max_width)
         self.sessions = [read_session(p) for p in (opts.sessions or default_sessions())]
@@ -188,7 +191,6 @@ class Show:
             renderer.layout,
         )
 
-        clock = pygame.time.Clock()
         t_start = time.monotonic()
         replay = self._initial_replay(t_start)
         last_input = t_start
@@ -262,12 +264,29 @@ class Show:
                     frames_out.maybe_write(surface, flip_t - t_start)
                 if state_out is not None:
                     state_out.publish(self._state(hud, renderer, model, control), flip_t)
-                clock.tick(self.cfg.display.fps)
+                # wait for the next frame, but wake at once for an OSC command: applied and reported immediately
+                deadline = flip_t + 1.0 / self.cfg.display.fps
+                while (remaining := deadline - time.monotonic()) > 0:
+                    if control is None:
+                        time.sleep(remaining)
+                        break
+                    if not control.wake.wait(remaining):
+                        break
+                    control.wake.clear()
+                    t_cmd = time.monotonic()
+                    for cmd in control.drain():
+                        replay, mode = self._command(cmd, renderer, display_canvas, t_cmd, replay, mode, state_out)
+                        last_input = t_cmd if cmd.address == "/attract" and not cmd.args[0] else last_input
+                    if state_out is not None:
+                        hud.mode = mode
+                        state_out.publish(self._state(hud, renderer, model, control), t_cmd)
         finally:
             self.stop.set()
             worker.join(timeout=2)
             if control is not None:
                 control.stop()
+            if self.streamer is not None:
+                self.streamer.stop_event.set()
             if state_out is not None:
                 state_out.close()
             if writer is not None:
@@ -306,8 +325,8 @@ class Show:
             "layout": renderer.layout,
             "prompt": self.prompt,
             "model": f"{model.name} on {model.provider}",
-            "plotter/queue": 0,
-            "plotter/progress": 0.0,
+            "plotter/queue": self.streamer.queued if self.streamer is not None else 0,
+            "plotter/progress": round(self.streamer.progress, 4) if self.streamer is not None else 0.0,
             "error": self.last_error or (control.counters.last_error if control is not None else ""),
         }
 
@@ -342,10 +361,36 @@ class Show:
             return None, "tablet"
         elif a == "/param":
             self._param(str(args[0]), args[1], renderer)
-        else:  # /model, /generator, /plotter/..., camera mode: not available in this build
+        elif a.startswith("/plotter/"):
+            self._plotter(a.rsplit("/", 1)[1])
+        else:  # /model, /generator, camera mode: not available in this build
             self.last_error = f"{a} is not available in this build"
             log.info("OSC %s %s: not available in this build", a, args)
         return replay, mode
+
+    def _plotter(self, verb: str) -> None:
+        """start: stream the visitor's strokes to the robot bridge; pause/resume/cancel: forward to it."""
+        from installation.adapters.plotter_link import PlotStreamer
+        from installation.core.plotpaths import PaperMapping, paper_size, prepare
+
+        if verb == "start":
+            if self.streamer is not None and self.streamer.is_alive():
+                self.last_error = "/plotter/start: a plot is already running"
+                return
+            p = self.cfg.plotter
+            strokes = [np.array([(q.x, q.y) for q in s.points], float) for s in self.canvas.all_strokes()]
+            strokes = [s for s in strokes if len(s) >= 2]
+            if not strokes:
+                self.last_error = "/plotter/start: nothing drawn yet"
+                return
+            mapping = PaperMapping(self.cfg.canvas.size, paper_size(p.paper), p.margin_mm)
+            paths = prepare([mapping.to_mm(s) for s in strokes], tolerance=0.1, merge_tol=0.05)
+            host, _, port = p.robot.rpartition(":")
+            self.streamer = PlotStreamer(paths, (host, int(port)), window=p.window)
+            self.streamer.start()
+            log.info("plotting %d paths on %s via %s", len(paths), p.paper, p.robot)
+        elif self.streamer is not None:
+            {"pause": self.streamer.pause, "resume": self.streamer.resume, "cancel": self.streamer.cancel}[verb]()
 
     def _param(self, name: str, value: object, renderer) -> None:  # noqa: ANN001
         """Live parameters settable by name over /param."""

@@ -13,6 +13,7 @@ from installation.runtime.demo import run_headless
 from installation.runtime.show import Replay, default_sessions
 
 ROOT = Path(__file__).resolve().parents[3]
+SESSIONS = default_sessions()
 
 
 def test_headless_demo_produces_frames_ai_updates_and_sane_latency(tmp_path: Path) -> None:
@@ -224,3 +225,45 @@ def test_osc_commands_reach_the_show_and_state_comes_back() -> None:
     assert ["overlay"] in seen.get("/state/layout", [])
     assert ["a face"] in seen.get("/state/prompt", [])
     assert "/pong" in seen
+
+
+def test_plotter_start_streams_the_drawing_to_the_simulator(tmp_path: Path) -> None:
+    import socket
+    import threading
+    import time as _time
+
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    from installation.bridges.simulator import Simulator
+    from installation.runtime.show import Show, ShowOptions
+
+    sim = Simulator("127.0.0.1", 0, tmp_path / "robot", (210.0, 297.0), speed_mm_s=0.0)
+    threading.Thread(target=sim.serve, args=(8.0,), daemon=True).start()
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    cfg = load_config(
+        None,
+        [
+            'input.source="replay"',
+            "input.replay_speed=20",
+            "input.replay_loop=false",
+            "display.width=320",
+            "display.height=200",
+            f"osc.port={port}",
+            f'plotter.robot="127.0.0.1:{sim.port}"',
+        ],
+    )
+    show = Show(cfg, ShowOptions(headless=True, seconds=5.0, sessions=[SESSIONS[-1]]))
+
+    def rig() -> None:
+        _time.sleep(2.5)  # the 19 s smiley is drawn by then at 20x
+        tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        tx.sendto(OscMessageBuilder(address="/plotter/start").build().dgram, ("127.0.0.1", port))
+
+    threading.Thread(target=rig, daemon=True).start()
+    show.run()
+    assert show.streamer is not None and show.streamer.sender.done
+    drawn = [json.loads(line)["seq"] for line in (tmp_path / "robot" / "drawn.jsonl").read_text().splitlines()]
+    assert drawn == list(range(show.streamer.sender.total)) and len(drawn) >= 3

@@ -1,0 +1,100 @@
+"""The host side of the robot link: streams ordered paths to a robot bridge over UDP with acknowledgements.
+
+A `PlotStreamer` thread owns one UDP socket. It keeps at most `window` paths unacknowledged, resends late
+ones, and when the robot goes quiet it says hello again and resumes after the robot's last drawn path.
+pause/resume/cancel are forwarded to the robot. Progress is read by the main loop (queue, fraction drawn).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+
+import numpy as np
+from pythonosc.osc_packet import OscPacket, ParseError
+
+from installation.core.osc_protocol import build_message
+from installation.core.robot_protocol import Sender, path_messages
+
+log = logging.getLogger(__name__)
+
+
+class PlotStreamer(threading.Thread):
+    def __init__(
+        self,
+        paths_mm: list[np.ndarray],
+        robot: tuple[str, int],
+        window: int = 8,
+        timeout_s: float = 0.25,
+        stall_s: float = 1.0,
+        max_s: float = 3600.0,
+    ) -> None:
+        super().__init__(name="plotter-link", daemon=True)
+        self.paths = paths_mm
+        self.robot = robot
+        self.sender = Sender(len(paths_mm), window, timeout_s)
+        self.stall_s = stall_s
+        self.max_s = max_s
+        self.stop_event = threading.Event()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("0.0.0.0" if robot[0] not in ("127.0.0.1", "localhost") else "127.0.0.1", 0))
+        self.sock.settimeout(0.02)
+        self.cancelled = False
+        self.datagrams_sent = 0
+        self.reconnects = 0
+        self.robot_state: list = []
+
+    def _send(self, address: str, args: list | tuple = ()) -> None:
+        try:
+            self.sock.sendto(build_message(address, args), self.robot)
+            self.datagrams_sent += 1
+        except OSError as e:
+            log.debug("send to robot failed: %s", e)
+
+    def pause(self) -> None:
+        self._send("/robot/pause")
+
+    def resume(self) -> None:
+        self._send("/robot/resume")
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        self._send("/robot/cancel")
+        self.stop_event.set()
+
+    def run(self) -> None:
+        self._send("/robot/hello")
+        last_reply = time.monotonic()
+        t_end = time.monotonic() + self.max_s
+        while not self.stop_event.is_set() and not self.sender.done and time.monotonic() < t_end:
+            now = time.monotonic()
+            for seq in self.sender.due(now):
+                for address, args in path_messages(seq, self.paths[seq]):
+                    self._send(address, args)
+            try:
+                data, _ = self.sock.recvfrom(65536)
+                for m in OscPacket(data).messages:
+                    self.sender.on_reply(m.message.address, list(m.message.params))
+                    if m.message.address == "/robot/state":
+                        self.robot_state = list(m.message.params)
+                last_reply = time.monotonic()
+            except (TimeoutError, ParseError):
+                pass
+            except OSError as e:
+                log.debug("robot link: %s", e)
+            if time.monotonic() - last_reply > self.stall_s:  # the robot went quiet: it may have restarted
+                self.reconnects += 1
+                self.sender.reconnect()
+                self._send("/robot/hello")
+                last_reply = time.monotonic()
+        self.sock.close()
+
+    @property
+    def progress(self) -> float:
+        return self.sender.progress
+
+    @property
+    def queued(self) -> int:
+        return self.sender.queued

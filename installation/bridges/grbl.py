@@ -1,0 +1,111 @@
+"""GRBL / G-code pen plotters over a serial port: the robot protocol in, G-code out with GRBL flow control.
+
+GRBL answers every line with `ok` or `error:N` and has a 128-byte receive buffer: the sender counts the
+characters of lines not yet answered and never lets them exceed the buffer, which keeps the planner full
+without overflowing it. The pen is a servo (`M3 S<down>` / `M3 S<up>` or `M5`) or a Z axis.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from installation.bridges.simulator import Simulator
+from installation.core.errors import UserError
+
+log = logging.getLogger(__name__)
+RX_BUFFER = 128
+
+
+class Port(Protocol):
+    def write(self, data: bytes) -> int | None: ...
+    def readline(self) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class PenSettings:
+    mode: str = "servo"  # servo | z
+    up: float = 0.0  # servo S value, or Z height in mm
+    down: float = 1000.0
+    feed_mm_min: float = 3000.0
+    travel_mm_min: float = 6000.0
+
+
+def gcode_for_path(pts: np.ndarray, pen: PenSettings) -> list[str]:
+    def pen_cmd(v: float) -> str:
+        return f"M3 S{v:g}" if pen.mode == "servo" else f"G0 Z{v:.3f}"
+
+    x0, y0 = pts[0]
+    lines = [pen_cmd(pen.up), f"G0 X{x0:.3f} Y{y0:.3f} F{pen.travel_mm_min:g}", pen_cmd(pen.down)]
+    lines += [f"G1 X{x:.3f} Y{y:.3f} F{pen.feed_mm_min:g}" for x, y in pts[1:]]
+    lines.append(pen_cmd(pen.up))
+    return lines
+
+
+class GrblLink:
+    """Character-counting sender: `send(lines)` returns once every line is answered; errors are collected."""
+
+    def __init__(self, port: Port, timeout_lines: int = 1000) -> None:
+        self.port = port
+        self.in_flight: deque[int] = deque()
+        self.errors: list[str] = []
+        self.oks = 0
+        self.max_in_flight = 0
+        self._timeout_lines = timeout_lines
+
+    def _answer(self) -> None:
+        for _ in range(self._timeout_lines):
+            reply = self.port.readline().decode("ascii", "replace").strip()
+            if not reply:
+                continue
+            if reply == "ok" or reply.startswith("error"):
+                self.in_flight.popleft()
+                if reply == "ok":
+                    self.oks += 1
+                else:
+                    self.errors.append(reply)
+                    log.warning("GRBL answered %s", reply)
+                return
+            log.debug("GRBL says %s", reply)  # status or welcome lines
+        raise UserError("GRBL stopped answering: check the serial port, baud rate and that the machine is on")
+
+    def send(self, lines: list[str]) -> None:
+        for line in lines:
+            data = (line.strip() + "\n").encode("ascii")
+            while self.in_flight and sum(self.in_flight) + len(data) > RX_BUFFER:
+                self._answer()
+            self.port.write(data)
+            self.in_flight.append(len(data))
+            self.max_in_flight = max(self.max_in_flight, sum(self.in_flight))
+        while self.in_flight:
+            self._answer()
+
+
+class GrblBridge(Simulator):
+    """The simulator's protocol handling and paper record, drawing through a GRBL machine as well."""
+
+    def __init__(self, serial_port: str, baud: int, pen: PenSettings, **kwargs: object) -> None:
+        import serial
+
+        try:
+            self.serial = serial.Serial(serial_port, baud, timeout=1.0)
+        except (serial.SerialException, OSError) as e:
+            raise UserError(f"cannot open serial port {serial_port} ({e}): check the cable and --port") from e
+        self.link = GrblLink(self.serial)
+        self.pen = pen
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+
+    def draw(self, pts: np.ndarray) -> float:
+        self.link.send(gcode_for_path(pts, self.pen))
+        super().draw(pts)
+        return 0.0  # the machine's own pace: send() returned when GRBL had accepted every line
+
+
+def open_out(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
