@@ -265,7 +265,7 @@ class Show:
                 if state_out is not None:
                     state_out.publish(self._state(hud, renderer, model, control), flip_t)
                 # wait for the next frame, but wake at once for an OSC command: applied and reported immediately
-                deadline = flip_t + 1.0 / self.cfg.display.fps
+                deadline = now + 1.0 / self.cfg.display.fps  # `now`: this frame's start
                 while (remaining := deadline - time.monotonic()) > 0:
                     if control is None:
                         time.sleep(remaining)
