@@ -20,6 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--paper", default="a4")
     p.add_argument("--speed-mm-s", type=float, default=60.0, help="simulated pen speed (0 = instant)")
     p.add_argument("--seconds", type=float, help="stop after this long")
+    p.add_argument("--window", action="store_true", help="show the paper in a window (needs a display)")
     p.add_argument("--serial", help="GRBL: serial port, e.g. /dev/ttyUSB0")
     p.add_argument("--baud", type=int, default=115200)
     p.add_argument("--pen", choices=("servo", "z"), default="servo")
@@ -42,14 +43,9 @@ def main(args: argparse.Namespace) -> int:
         pen = PenSettings(args.pen, args.pen_up, args.pen_down, args.feed)
         bridge = GrblBridge(args.serial, args.baud, pen, speed_mm_s=0.0, **common)
     else:
-        try:
-            import pyaxidraw  # noqa: F401
-        except ImportError:
-            raise UserError(
-                "bridge axidraw needs the AxiDraw Python API (pyaxidraw, from Evil Mad Scientist's axidraw "
-                "package), which is not installed: install it, or use `bridge grbl` or `bridge sim`"
-            ) from None
-        raise UserError("bridge axidraw: pyaxidraw is installed but this build has no AxiDraw driver yet")
+        from installation.bridges.axidraw import AxiDrawBridge
+
+        bridge = AxiDrawBridge(speed_mm_s=0.0, **common)
     log.info("robot bridge %s listening on %s:%d, paper record in %s", args.kind, args.host, bridge.port, args.out)
-    bridge.serve(args.seconds)
+    bridge.serve(args.seconds, window=args.window)
     return 0

@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 from pythonosc.osc_packet import OscPacket, ParseError
 
+from installation.core.errors import UserError
 from installation.core.osc_protocol import build_message
 from installation.core.robot_protocol import Receiver
 
@@ -102,20 +103,49 @@ class Simulator:
         length = float(np.linalg.norm(np.diff(pts, axis=0), axis=1).sum()) + float(np.linalg.norm(pts[0] - self.pos))
         return length / self.speed if self.speed > 0 else 0.0
 
+    def _open_window(self):  # noqa: ANN202 - a pygame Surface
+        import pygame
+
+        try:
+            pygame.display.init()
+            h, w = self.image.shape
+            k = min(900 / h, 1.0)
+            return pygame.display.set_mode((int(w * k), int(h * k)))
+        except pygame.error as e:
+            raise UserError(f"cannot open a window for the simulator ({e}): drop --window") from e
+
+    def _show(self, screen) -> bool:  # noqa: ANN001
+        """Blit the paper into the window; False when the window was closed."""
+        import pygame
+
+        for ev in pygame.event.get():
+            if ev.type == pygame.QUIT:
+                return False
+        rgb = np.repeat(self.image[:, :, None], 3, axis=2)
+        surf = pygame.image.frombuffer(rgb.tobytes(), (rgb.shape[1], rgb.shape[0]), "RGB")
+        screen.blit(pygame.transform.smoothscale(surf, screen.get_size()), (0, 0))
+        pygame.display.flip()
+        return True
+
     def save(self) -> None:
         tmp = self.out / "paper.tmp.png"
         cv2.imwrite(str(tmp), self.image)
         os.replace(tmp, self.out / "paper.png")
 
-    def serve(self, seconds: float | None = None) -> None:
+    def serve(self, seconds: float | None = None, window: bool = False) -> None:
         t_end = time.monotonic() + seconds if seconds else float("inf")
-        last_save = time.monotonic()
+        last_save = last_show = time.monotonic()
+        screen = self._open_window() if window else None
         try:
             while time.monotonic() < t_end:
                 self.step()
                 if time.monotonic() - last_save > 3.0:
                     self.save()
                     last_save = time.monotonic()
+                if screen is not None and time.monotonic() - last_show > 0.1:
+                    if not self._show(screen):
+                        break
+                    last_show = time.monotonic()
         finally:
             self.save()
             self._log.close()
