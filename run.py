@@ -23,6 +23,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "bench": ("installation.runtime.bench", "benchmark models and the live loop; writes JSON"),
     "plot": ("installation.runtime.plot", "turn an image, SVG or session into ordered plotter paths (SVG + JSON)"),
     "bridge": ("installation.bridges.cli", "run a robot bridge: the simulator, GRBL over serial, or AxiDraw"),
+    "calibrate": ("calibration.cli", "calibration steps: camera intrinsics, marker sheet"),
     "osc-docs": ("installation.core.osc_protocol", "write docs/osc.md from the OSC address table"),
 }
 
