@@ -118,8 +118,15 @@ def load_views(pattern_glob: str) -> dict[str, np.ndarray]:
     return views
 
 
-def undistort_maps(intr: Intrinsics) -> tuple[np.ndarray, np.ndarray]:
-    """Remap tables for cv2.remap; compute once per profile and image size, then reuse for every frame."""
-    k = np.asarray(intr.camera_matrix)
-    d = np.asarray(intr.dist_coeffs)
-    return cv2.initUndistortRectifyMap(k, d, None, k, intr.image_size, cv2.CV_16SC2)
+def undistort_maps(intr: Intrinsics, size: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Remap tables for cv2.remap; compute once per profile and image size, then reuse for every frame.
+
+    A frame of another size than the calibration's (the same camera at another resolution) scales K.
+    """
+    k = np.asarray(intr.camera_matrix, float).copy()
+    d = np.asarray(intr.dist_coeffs, float)
+    size = size or intr.image_size
+    if tuple(size) != tuple(intr.image_size):
+        k[0] *= size[0] / intr.image_size[0]
+        k[1] *= size[1] / intr.image_size[1]
+    return cv2.initUndistortRectifyMap(k, d, None, k, size, cv2.CV_32FC1)

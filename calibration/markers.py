@@ -1,7 +1,7 @@
 """ArUco corner markers for the paper: a printable sheet, and their detection in a camera frame.
 
-Markers 0..3 (DICT_4X4_50) sit in the top-left, top-right, bottom-right and bottom-left corners; each marker's
-outer corner is the paper corner used for the homography.
+Markers 0..3 (DICT_4X4_50) sit just inside the top-left, top-right, bottom-right and bottom-left corners, with
+a white quiet zone to the edge; the paper corners follow from a homography fitted to all the marker corners.
 """
 
 from __future__ import annotations
@@ -14,20 +14,36 @@ import numpy as np
 from installation.core.errors import UserError
 
 DICT = cv2.aruco.DICT_4X4_50
-MARKER_FRACTION = 0.09  # marker side as a fraction of the paper's shorter side
-OUTER = (0, 1, 2, 3)  # which of each marker's own corners (TL, TR, BR, BL) is the paper corner, per marker id
+MARKER_FRACTION = 0.08  # marker side as a fraction of the paper's shorter side
+MARGIN_FRACTION = 0.025  # white quiet zone between the paper edge and each marker (detection needs it)
 
 
 def _dictionary() -> cv2.aruco.Dictionary:
     return cv2.aruco.getPredefinedDictionary(DICT)
 
 
+def marker_layout(paper_wh: tuple[float, float]) -> dict[int, np.ndarray]:
+    """Marker id → its four corners (TL, TR, BR, BL, as ArUco reports them) in paper units, origin top-left."""
+    w, h = paper_wh
+    side, m = MARKER_FRACTION * min(w, h), MARGIN_FRACTION * min(w, h)
+    origins = {0: (m, m), 1: (w - m - side, m), 2: (w - m - side, h - m - side), 3: (m, h - m - side)}
+    square = np.array([[0, 0], [side, 0], [side, side], [0, side]], float)
+    return {mid: square + o for mid, o in origins.items()}
+
+
+def marker_zones(paper_wh: tuple[float, float], pad: float = 0.012) -> list[tuple[float, float, float, float]]:
+    """Rectangles (x0, y0, x1, y1) in paper units covering each marker and a little around it: not ink."""
+    p = pad * min(paper_wh)
+    return [(q[0, 0] - p, q[0, 1] - p, q[2, 0] + p, q[2, 1] + p) for q in marker_layout(paper_wh).values()]
+
+
 def stamp_markers(paper_bgr: np.ndarray) -> np.ndarray:
-    """The paper image with the four markers printed in its corners (flush with the edges)."""
+    """The paper image with the four markers printed inside its corners."""
     out = paper_bgr.copy()
     h, w = out.shape[:2]
-    side = int(min(h, w) * MARKER_FRACTION)
-    for mid, (x, y) in enumerate(((0, 0), (w - side, 0), (w - side, h - side), (0, h - side))):
+    for mid, quad in marker_layout((w, h)).items():
+        x, y = (int(round(v)) for v in quad[0])
+        side = int(round(quad[2, 0])) - x
         m = cv2.aruco.generateImageMarker(_dictionary(), mid, side)
         out[y : y + side, x : x + side] = cv2.cvtColor(m, cv2.COLOR_GRAY2BGR)
     return out
@@ -79,13 +95,27 @@ def _write_pdf(path: Path, bgr: np.ndarray, paper_mm: tuple[float, float]) -> No
     path.write_bytes(bytes(out))
 
 
-def detect_paper_corners(gray: np.ndarray) -> np.ndarray | None:
-    """The four paper corners (TL, TR, BR, BL) from the markers, or None unless all four are seen."""
-    detector = cv2.aruco.ArucoDetector(_dictionary(), cv2.aruco.DetectorParameters())
+def detect_paper_corners(gray: np.ndarray, paper_wh: tuple[float, float] = (1.0, 1.0)) -> np.ndarray | None:
+    """The four paper corners (TL, TR, BR, BL) in the image, or None unless at least 3 markers are seen.
+
+    Every corner of every marker found is a point of a paper → image homography (least squares over 12–16
+    points), so a paper corner is placed from all the markers, not read off one of them.
+    """
+    params = cv2.aruco.DetectorParameters()
+    params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_SUBPIX
+    detector = cv2.aruco.ArucoDetector(_dictionary(), params)
     corners, ids, _ = detector.detectMarkers(gray)
     if ids is None:
         return None
-    found = {int(i): c.reshape(4, 2) for i, c in zip(ids.ravel(), corners, strict=True)}
-    if not all(m in found for m in range(4)):
+    layout = marker_layout(paper_wh)
+    found = {int(i): c.reshape(4, 2) for i, c in zip(ids.ravel(), corners, strict=True) if int(i) in layout}
+    if len(found) < 3:
         return None
-    return np.array([found[m][OUTER[m]] for m in range(4)], float)
+    src = np.concatenate([layout[m] for m in sorted(found)]).astype(np.float32)
+    dst = np.concatenate([found[m] for m in sorted(found)]).astype(np.float32)
+    hm, _ = cv2.findHomography(src, dst, 0)
+    if hm is None:
+        return None
+    w, h = paper_wh
+    paper = np.array([[[0, 0], [w, 0], [w, h], [0, h]]], np.float32)
+    return cv2.perspectiveTransform(paper, hm).reshape(4, 2).astype(float)

@@ -15,6 +15,9 @@ def camera(width: int = 640, height: int = 480, f: float = 560.0) -> np.ndarray:
     return np.array([[f, 0, width / 2 - 3.5], [0, f * 1.01, height / 2 + 2.0], [0, 0, 1]], float)
 
 
+LENS = np.array([-0.12, 0.05, 0.0005, -0.0004, 0.0])  # the synthetic camera's distortion (barrel)
+
+
 def distort(ideal: np.ndarray, k: np.ndarray, dist: np.ndarray, border: int = 0) -> np.ndarray:
     """The view a lens with `dist` gives of the ideal pinhole image `ideal`."""
     h, w = ideal.shape[:2]
@@ -35,7 +38,7 @@ def chessboard_views(
     """n grey views of a chessboard (square = 1 unit) → (views, K, dist)."""
     rng = np.random.default_rng(seed)
     k = camera(*size) if k is None else k
-    dist = np.array([-0.12, 0.05, 0.0005, -0.0004, 0.0]) if dist is None else dist
+    dist = LENS if dist is None else dist
     cols, rows = pattern[0] + 1, pattern[1] + 1
     px = 40  # texture pixels per square
     tex = np.full(((rows + 2) * px, (cols + 2) * px), 255, np.uint8)
@@ -76,30 +79,56 @@ def sketch_texture(size: int = 512, seed: int = 0) -> np.ndarray:
 def paper_scene(
     seed: int = 0,
     size: tuple[int, int] = (640, 480),
-    paper_px: int = 512,
+    paper_px: tuple[int, int] = (512, 512),
     ink: np.ndarray | None = None,
     markers: bool = False,
+    lens: bool = False,
+    hand: bool = False,
+    desk: tuple[int, int, int] = (70, 80, 95),
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A camera frame of paper with a sketch: (BGR frame, 4 ground-truth paper corners (TL, TR, BR, BL), ink)."""
+    """A camera frame of paper with a sketch: (BGR frame, ground-truth paper corners (TL, TR, BR, BL), ink).
+
+    paper_px is (width, height) of the paper texture; the corners are in the ideal (undistorted) image, so with
+    `lens` they are what a rectifier that undistorts with `camera(*size)` and LENS must find.
+    """
     rng = np.random.default_rng(seed)
-    ink = sketch_texture(paper_px, seed) if ink is None else ink
+    pw, ph = paper_px
+    ink = sketch_texture(min(pw, ph), seed) if ink is None else ink
+    if ink.shape != (ph, pw):
+        canvas = np.full((ph, pw), 255, np.uint8)
+        oy, ox = (ph - ink.shape[0]) // 2, (pw - ink.shape[1]) // 2
+        canvas[oy : oy + ink.shape[0], ox : ox + ink.shape[1]] = ink
+        ink = canvas
     paper = cv2.cvtColor(ink, cv2.COLOR_GRAY2BGR)
     if markers:
         from calibration.markers import stamp_markers
 
         paper = stamp_markers(paper)
     w, h = size
-    cx, cy = w / 2 + rng.normal(0, 15), h / 2 + rng.normal(0, 10)
-    half = min(w, h) * rng.uniform(0.36, 0.43)
-    base = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], float) * half
-    ang = rng.normal(0, 0.12)
-    rot = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]])
-    corners = base @ rot.T + [cx, cy] + rng.normal(0, half * 0.05, (4, 2))  # a perspective-ish quad
-    src = np.array([[0, 0], [paper_px, 0], [paper_px, paper_px], [0, paper_px]], np.float32)
+    corners = np.zeros((4, 2))
+    while True:  # the whole sheet in view, at least 8 px from the frame's edges
+        cx, cy = w / 2 + rng.normal(0, 15), h / 2 + rng.normal(0, 10)
+        half = min(w, h) * rng.uniform(0.36, 0.43)
+        base = np.array([[-pw, -ph], [pw, -ph], [pw, ph], [-pw, ph]], float) / max(pw, ph) * half
+        ang = rng.normal(0, 0.12)
+        rot = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]])
+        corners = base @ rot.T + [cx, cy] + rng.normal(0, half * 0.05, (4, 2))  # a perspective-ish quad
+        if corners.min() >= 8 and (corners[:, 0] <= w - 8).all() and (corners[:, 1] <= h - 8).all():
+            break
+    # the paper's outer edges: texture pixel centres are at integers, so its extent is -0.5 … size-0.5
+    src = np.array([[-0.5, -0.5], [pw - 0.5, -0.5], [pw - 0.5, ph - 0.5], [-0.5, ph - 0.5]], np.float32)
     hm = cv2.getPerspectiveTransform(src, corners.astype(np.float32))
-    table = np.full((h, w, 3), (70, 80, 95), np.uint8)  # a darker desk
-    frame = cv2.warpPerspective(paper, hm, size, dst=table, borderMode=cv2.BORDER_TRANSPARENT)
+    # a darker desk around the paper: constant border = the desk, so the edge's half-way point is the true edge
+    frame = cv2.warpPerspective(paper, hm, size, borderMode=cv2.BORDER_CONSTANT, borderValue=desk)
+    if hand:  # a skin-toned hand and forearm entering from the bottom right, over the paper
+        centre = corners.mean(axis=0) + rng.normal(0, 20, 2)
+        arm = np.array([centre, centre + [w, h * 0.8], centre + [w * 0.8, h], centre]).astype(np.int32)
+        cv2.fillConvexPoly(frame, cv2.convexHull(arm[:3]), (120, 150, 190))
+        cv2.circle(frame, tuple(int(v) for v in centre), int(min(w, h) * 0.07), (120, 150, 190), -1)
     ys, xs = np.mgrid[0:h, 0:w]
     light = 0.65 + 0.35 * (xs / w) * (0.7 + 0.3 * ys / h)  # light falling off across the desk
-    frame = frame.astype(np.float32) * light[..., None] + rng.normal(0, 3.0, frame.shape)
+    frame = frame.astype(np.float32) * light[..., None]
+    if lens:
+        frame = distort(frame, camera(w, h), LENS, border=80)
+    frame = frame + rng.normal(0, 3.0, frame.shape)
     return np.clip(frame, 0, 255).astype(np.uint8), corners, ink

@@ -91,6 +91,11 @@ class PlotterConfig:
 
 
 @dataclass(frozen=True)
+class CalibrationConfig:
+    profile: str = ""  # the venue's calibration profile (run.py calibrate ... --profile FILE); empty = none
+
+
+@dataclass(frozen=True)
 class AppConfig:
     display: DisplayConfig = field(default_factory=DisplayConfig)
     canvas: CanvasConfig = field(default_factory=CanvasConfig)
@@ -99,6 +104,7 @@ class AppConfig:
     paths: PathsConfig = field(default_factory=PathsConfig)
     osc: OscConfig = field(default_factory=OscConfig)
     plotter: PlotterConfig = field(default_factory=PlotterConfig)
+    calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -95,6 +95,8 @@ class Show:
         self.sketches: LatestSlot[SketchFrame] = LatestSlot()
         self.answers: LatestSlot[AIFrame] = LatestSlot()
         self.camera_frames: LatestSlot[CameraFrame] = LatestSlot()
+        self.paper_sketches: LatestSlot[tuple[float, np.ndarray]] = LatestSlot()
+        self.profile = _load_profile(cfg)
         self.metrics = MetricsRecorder()
         self.prompt = ""
         self.last_error = ""
@@ -157,8 +159,14 @@ class Show:
         camera = None
         if self.cfg.input.source == "camera":
             from installation.adapters.camera import CameraWorker
+            from installation.runtime.paper_input import PaperSketchWorker, sketcher_from_profile
 
             camera = CameraWorker(self.cfg.input.camera, self.camera_frames, self.stop)
+            profile_path = str(self.cfg.resolve(self.cfg.calibration.profile)) if self.cfg.calibration.profile else ""
+            to_sketch = sketcher_from_profile(profile_path, self.cfg.model.input_size)
+            paper = PaperSketchWorker(
+                self.camera_frames, self.paper_sketches, self.stop, to_sketch, self.cfg.model.input_size
+            )
         surface = self._open_display()
         renderer = Renderer(surface, self.cfg.display)
         display_canvas = self._display_canvas(renderer.panel_side())
@@ -169,7 +177,7 @@ class Show:
                 pressure = PressureReader.from_device(dev, self.stop)
                 pressure.start()
         pen = PenInput(
-            lambda pos: renderer.screen_to_canvas(pos, self.cfg.canvas.size),
+            self._pen_mapping(renderer, surface),
             pressure.pressure if pressure else (lambda: 1.0),
         )
         writer = None
@@ -183,6 +191,7 @@ class Show:
         worker.start()
         if camera is not None:
             camera.start()
+            paper.start()
         log.info(
             "model %s on %s; input %s; layout %s",
             model.name,
@@ -236,7 +245,7 @@ class Show:
                 elif self._attract_due(now, last_input):
                     replay, mode = self._attract(now), "attract"
                 if camera is not None:
-                    self._camera_to_sketch(display_canvas)
+                    self._camera_to_sketch(renderer)
                 for pe in events:
                     apply_event(self.canvas, pe, now)
                     apply_event(display_canvas, pe, now)
@@ -383,7 +392,8 @@ class Show:
             if not strokes:
                 self.last_error = "/plotter/start: nothing drawn yet"
                 return
-            mapping = PaperMapping(self.cfg.canvas.size, paper_size(p.paper), p.margin_mm)
+            reg = self.profile.plotter.registration() if self.profile and self.profile.plotter else None
+            mapping = reg or PaperMapping(self.cfg.canvas.size, paper_size(p.paper), p.margin_mm)
             paths = prepare([mapping.to_mm(s) for s in strokes], tolerance=0.1, merge_tol=0.05)
             host, _, port = p.robot.rpartition(":")
             self.streamer = PlotStreamer(paths, (host, int(port)), window=p.window)
@@ -438,15 +448,30 @@ class Show:
         r.start(now)
         return r
 
-    def _camera_to_sketch(self, display_canvas: Canvas) -> None:
-        from installation.adapters.camera import frame_to_sketch
-
-        frame = self.camera_frames.take(timeout=0)
-        if frame is None:
+    def _camera_to_sketch(self, renderer) -> None:  # noqa: ANN001
+        """A new sketch from the paper worker (only sent when it changed) → inference and the sketch panel."""
+        got = self.paper_sketches.take(timeout=0)
+        if got is None:
             return
-        sketch = frame_to_sketch(frame.image, self.cfg.model.input_size)
+        t, sketch = got
         self.canvas.version += 1
-        self.sketches.put(SketchFrame(self.canvas.version, frame.t, sketch))
+        self.sketches.put(SketchFrame(self.canvas.version, t, sketch))
+        renderer.set_sketch(sketch)
+
+    def _pen_mapping(self, renderer, surface):  # noqa: ANN001, ANN202
+        """Screen position → canvas: the panel under the cursor, or the calibrated tablet surface."""
+        size = self.cfg.canvas.size
+        tablet = self.profile.tablet if self.profile is not None else None
+        if tablet is None or self.cfg.input.source != "tablet":
+            return lambda pos: renderer.screen_to_canvas(pos, size)
+        mapping = tablet.mapping()
+        log.info("tablet input: calibrated surface mapping %s", mapping)
+
+        def to_canvas(pos: tuple[int, int]) -> tuple[float, float] | None:
+            w, h = surface.get_size()
+            return mapping.to_canvas(pos[0] / w, pos[1] / h, size)
+
+        return to_canvas
 
     def _key(self, key: int, renderer, display_canvas: Canvas, now: float) -> None:  # noqa: ANN001
         import pygame
@@ -516,3 +541,12 @@ def _rss_mb() -> float:
     import psutil
 
     return psutil.Process().memory_info().rss / 2**20
+
+
+def _load_profile(cfg: AppConfig):  # noqa: ANN202
+    """The venue's calibration profile, validated at start-up (a bad one is a one-line error), or None."""
+    if not cfg.calibration.profile:
+        return None
+    from calibration.profile import load_profile
+
+    return load_profile(cfg.resolve(cfg.calibration.profile))

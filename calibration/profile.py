@@ -1,0 +1,214 @@
+"""A venue's calibration profile: one JSON file, schema-versioned, validated on load, written atomically.
+
+{"schema": 1, "venue": "...", "updated": "...",
+ "camera":  {"camera_matrix": 3×3, "dist_coeffs": [...], "image_size": [w, h], "rms": px},
+ "paper":   {"paper_mm": [w, h], "markers": true, "threshold": 0.5},
+ "tablet":  {"area": [x0, y0, x1, y1], "rotation": 0, "margin": 0.0, "aspect": 1.6},
+ "plotter": {"matrix": 3×3, "kind": "affine", "residual_mm": ..., "max_residual_mm": ..., "points": [...],
+             "paper_mm": [w, h], "margin_mm": 15}}
+
+Every section is optional: a venue calibrates what it has. Each `run.py calibrate STEP --profile FILE` replaces
+its own section and keeps the others. Unknown keys, a newer schema, or wrong types are errors naming the key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from installation.core.errors import UserError
+from installation.core.registration import Registration, TabletMapping
+
+SCHEMA = 1
+
+
+@dataclass(frozen=True)
+class CameraSection:
+    camera_matrix: list[list[float]]
+    dist_coeffs: list[float]
+    image_size: list[int]
+    rms: float
+
+
+@dataclass(frozen=True)
+class PaperSection:
+    paper_mm: list[float]
+    markers: bool = True
+    threshold: float = 0.5
+
+
+@dataclass(frozen=True)
+class TabletSection:
+    area: list[float] = field(default_factory=lambda: [0.0, 0.0, 1.0, 1.0])
+    rotation: int = 0
+    margin: float = 0.0
+    aspect: float = 1.6
+
+    def mapping(self) -> TabletMapping:
+        return TabletMapping(
+            (self.area[0], self.area[1], self.area[2], self.area[3]), self.rotation, self.margin, self.aspect
+        )
+
+
+@dataclass(frozen=True)
+class PlotterSection:
+    matrix: list[list[float]]
+    kind: str
+    residual_mm: float
+    max_residual_mm: float
+    points: list[list[float]]  # [canvas x, canvas y, plotter x mm, plotter y mm] as measured
+    paper_mm: list[float]
+    margin_mm: float = 15.0
+
+    def registration(self) -> Registration:
+        return Registration(tuple(tuple(r) for r in self.matrix), self.kind, self.residual_mm, self.max_residual_mm)
+
+
+SECTIONS: dict[str, type] = {
+    "camera": CameraSection,
+    "paper": PaperSection,
+    "tablet": TabletSection,
+    "plotter": PlotterSection,
+}
+
+
+@dataclass(frozen=True)
+class Profile:
+    venue: str = ""
+    updated: str = ""
+    camera: CameraSection | None = None
+    paper: PaperSection | None = None
+    tablet: TabletSection | None = None
+    plotter: PlotterSection | None = None
+    schema: int = SCHEMA
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"schema": self.schema, "venue": self.venue, "updated": self.updated}
+        for name in SECTIONS:
+            sec = getattr(self, name)
+            if sec is not None:
+                out[name] = asdict(sec)
+        return out
+
+    def replace(self, **sections: Any) -> Profile:
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data.update(sections)
+        data["updated"] = datetime.now(UTC).isoformat(timespec="seconds")
+        return Profile(**data)
+
+
+def load_profile(path: Path) -> Profile:
+    """Read and validate; a missing file is an error (use `load_or_new` to start one)."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise UserError(
+            f"calibration profile {path} does not exist: run `run.py calibrate ... --profile {path}`"
+        ) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise UserError(f"calibration profile {path} cannot be read ({e}): check the path and permissions") from None
+    except json.JSONDecodeError as e:
+        raise UserError(
+            f"calibration profile {path} is not valid JSON (line {e.lineno}): fix it or re-run calibrate"
+        ) from None
+    return parse_profile(data, str(path))
+
+
+def load_or_new(path: Path) -> Profile:
+    return load_profile(path) if Path(path).exists() else Profile()
+
+
+def parse_profile(data: Any, where: str = "profile") -> Profile:
+    if not isinstance(data, dict):
+        raise UserError(f"{where}: a calibration profile is a JSON object")
+    schema = data.get("schema")
+    if schema != SCHEMA:
+        raise UserError(f"{where}: schema {schema!r} is not {SCHEMA}: re-run the calibration with this version")
+    unknown = set(data) - {"schema", "venue", "updated", *SECTIONS}
+    if unknown:
+        raise UserError(
+            f"{where}: unknown key {sorted(unknown)[0]!r} (known: schema, venue, updated, {', '.join(SECTIONS)})"
+        )
+    kwargs: dict[str, Any] = {"venue": _typed(data.get("venue", ""), str, f"{where}: venue")}
+    kwargs["updated"] = _typed(data.get("updated", ""), str, f"{where}: updated")
+    for name, cls in SECTIONS.items():
+        if name in data:
+            kwargs[name] = _section(cls, data[name], f"{where}: {name}")
+    profile = Profile(**kwargs)
+    _check(profile, where)
+    return profile
+
+
+def _section(cls: type, data: Any, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise UserError(f"{where} must be an object")
+    names = {f.name: f for f in fields(cls)}
+    unknown = set(data) - set(names)
+    if unknown:
+        raise UserError(f"{where}: unknown key {sorted(unknown)[0]!r} (known: {', '.join(names)})")
+    missing = [n for n, f in names.items() if n not in data and _required(f)]
+    if missing:
+        raise UserError(f"{where}: missing key {missing[0]!r}: re-run that calibration step")
+    return cls(**data)
+
+
+def _required(f: Any) -> bool:
+    return f.default is MISSING and f.default_factory is MISSING
+
+
+def _typed(value: Any, kind: type, where: str) -> Any:
+    if not isinstance(value, kind):
+        raise UserError(f"{where} must be a {kind.__name__}")
+    return value
+
+
+def _check(p: Profile, where: str) -> None:
+    def matrix(m: Any, rows: int, cols: int, key: str) -> None:
+        ok = isinstance(m, list) and len(m) == rows and all(isinstance(r, list) and len(r) == cols for r in m)
+        if not ok or not all(isinstance(v, (int, float)) for r in m for v in r):
+            raise UserError(f"{where}: {key} must be a {rows}×{cols} list of numbers")
+
+    def numbers(v: Any, n: int, key: str) -> None:
+        if not (isinstance(v, list) and len(v) == n and all(isinstance(x, (int, float)) for x in v)):
+            raise UserError(f"{where}: {key} must be a list of {n} numbers")
+
+    if p.camera is not None:
+        matrix(p.camera.camera_matrix, 3, 3, "camera.camera_matrix")
+        numbers(p.camera.image_size, 2, "camera.image_size")
+        if not (isinstance(p.camera.dist_coeffs, list) and len(p.camera.dist_coeffs) in (4, 5, 8, 12, 14)):
+            raise UserError(f"{where}: camera.dist_coeffs must be a list of 4, 5, 8, 12 or 14 numbers")
+    if p.paper is not None:
+        numbers(p.paper.paper_mm, 2, "paper.paper_mm")
+        if not 0 < p.paper.threshold < 1:
+            raise UserError(f"{where}: paper.threshold must be between 0 and 1")
+    if p.tablet is not None:
+        numbers(p.tablet.area, 4, "tablet.area")
+        p.tablet.mapping()  # range checks with their own messages
+    if p.plotter is not None:
+        matrix(p.plotter.matrix, 3, 3, "plotter.matrix")
+        numbers(p.plotter.paper_mm, 2, "plotter.paper_mm")
+        if p.plotter.kind not in ("affine", "homography"):
+            raise UserError(f"{where}: plotter.kind must be affine or homography")
+
+
+def save_profile(path: Path, profile: Profile) -> None:
+    """Write atomically: a temporary file in the same folder, fsync, then rename over the old profile."""
+    path = Path(path)
+    text = json.dumps(profile.to_json(), indent=2)  # serialised first: a bad value never touches the disk
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tmp.open("w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise UserError(f"cannot write calibration profile {path} ({e.strerror}): choose a writable path") from e

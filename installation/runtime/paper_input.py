@@ -1,0 +1,84 @@
+"""Paper under the camera → sketches for the pipeline, in a worker of its own (the display never waits on it).
+
+With a venue profile's paper section the frame is undistorted, the sheet found and rectified (calibration's
+PaperRectifier); without one, the uncalibrated centre-crop path. A sketch identical to the previous one is not
+handed on, so a still sheet costs no inference.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+from installation.core.frames import CameraFrame
+from installation.core.slots import LatestSlot
+
+log = logging.getLogger(__name__)
+
+
+class PaperSketchWorker(threading.Thread):
+    """camera frames (slot) → (read time, sketch uint8 size², 255 paper / 0 ink) (slot)."""
+
+    def __init__(
+        self,
+        frames: LatestSlot[CameraFrame],
+        out: LatestSlot[tuple[float, np.ndarray]],
+        stop: threading.Event,
+        to_sketch: Callable[[np.ndarray], np.ndarray | None],
+        size: int,
+    ) -> None:
+        super().__init__(name="paper", daemon=True)
+        self.frames, self.out, self.stop = frames, out, stop
+        self.to_sketch, self.size = to_sketch, size
+        self.unchanged = 0
+        self.no_paper = 0
+        self.error: BaseException | None = None
+        self._last: np.ndarray | None = None
+
+    def run(self) -> None:
+        try:
+            while not self.stop.is_set():
+                frame = self.frames.take(timeout=0.2)
+                if frame is None:
+                    continue
+                sketch = self.to_sketch(frame.image)
+                if sketch is None:
+                    self.no_paper += 1
+                    continue
+                if sketch.shape != (self.size, self.size):
+                    sketch = cv2.resize(sketch, (self.size, self.size), interpolation=cv2.INTER_AREA)
+                if self._last is not None and np.array_equal(sketch, self._last):
+                    self.unchanged += 1
+                    continue
+                self._last = sketch
+                self.out.put((frame.t, sketch))
+        except Exception as e:  # noqa: BLE001 - reported to the show, which decides
+            log.exception("paper input failed")
+            self.error = e
+
+
+def sketcher_from_profile(profile_path: str, size: int) -> Callable[[np.ndarray], np.ndarray | None]:
+    """The frame → sketch function: calibrated when the profile has a paper section."""
+    from installation.adapters.camera import frame_to_sketch
+
+    if profile_path:
+        from calibration.camera import Intrinsics
+        from calibration.paper import PaperRectifier
+        from calibration.profile import load_profile
+
+        prof = load_profile(profile_path)  # type: ignore[arg-type]
+        if prof.paper is not None:
+            intr = None
+            if prof.camera is not None:
+                c = prof.camera
+                intr = Intrinsics(c.rms, c.camera_matrix, c.dist_coeffs, (c.image_size[0], c.image_size[1]), [], [], {})
+            p = prof.paper
+            rect = PaperRectifier(2 * size, (p.paper_mm[0], p.paper_mm[1]), p.markers, intr, p.threshold)
+            log.info("camera input: paper rectified from %s (%s markers)", profile_path, "with" if p.markers else "no")
+            return rect.sketch
+    log.info("camera input: uncalibrated centre crop (calibrate paper --profile for the rectified sheet)")
+    return lambda image: frame_to_sketch(image, size)
