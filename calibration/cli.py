@@ -71,12 +71,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     pl = sub.add_parser("plotter", help="register plotter millimetres to the paper/canvas")
     pts = pl.add_mutually_exclusive_group(required=True)
     pts.add_argument("--corners", help='plotter "x,y" readings at the paper\'s TL TR BR BL corners, space-separated')
-    pts.add_argument("--points", help='measured pairs "cx,cy=mx,my;..." (canvas pixels = plotter mm)')
+    pts.add_argument("--points", help='measured pairs "px,py=mx,my;..." (a point on the paper, mm = plotter mm)')
     pts.add_argument("--ask", action="store_true", help="prompt for the four corner readings in the terminal")
     pl.add_argument("--paper", default="a4")
     pl.add_argument("--margin-mm", type=float, default=15.0)
     pl.add_argument("--kind", default="auto", choices=("auto", "affine", "homography"))
-    pl.add_argument("--canvas", type=int, default=1024, help="canvas size the points refer to (config canvas.size)")
     pl.add_argument("--profile", type=Path, required=True)
     ac = sub.add_parser("accuracy", help="accuracy benchmark: synthetic paper scenes and real chessboard photos")
     ac.add_argument("--scenes", type=int, default=10)
@@ -184,16 +183,14 @@ def _tablet(args: argparse.Namespace) -> int:
 
 
 def _plotter(args: argparse.Namespace) -> int:
-    from calibration.paper import paper_box
-
     paper = paper_size(args.paper)
     if args.points:
-        canvas_pts, mm_pts = [], []
+        paper_pts, mm_pts = [], []
         for pair in args.points.split(";"):
             if "=" not in pair:
-                raise UserError(f"--points item {pair!r} must be cx,cy=mx,my (canvas pixels = plotter mm)")
+                raise UserError(f"--points item {pair!r} must be px,py=mx,my (paper mm = plotter mm)")
             left, right = pair.split("=", 1)
-            canvas_pts.append(_floats(left, 2, "--points canvas x,y"))
+            paper_pts.append(_floats(left, 2, "--points paper x,y"))
             mm_pts.append(_floats(right, 2, "--points plotter x,y"))
     else:
         text = _ask_corners() if args.ask else args.corners
@@ -201,10 +198,10 @@ def _plotter(args: argparse.Namespace) -> int:
         if len(readings) != 4:
             raise UserError('--corners needs four "x,y" readings (TL TR BR BL), separated by spaces')
         mm_pts = [_floats(r, 2, "--corners x,y") for r in readings]
-        x0, y0, x1, y1 = paper_box(args.canvas, paper)  # the paper's corners on the canvas
-        canvas_pts = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
-    reg = Registration.fit(np.array(canvas_pts), np.array(mm_pts), args.kind)
-    points = [[*c, *m] for c, m in zip(canvas_pts, mm_pts, strict=True)]
+        w, h = paper
+        paper_pts = [[0.0, 0.0], [w, 0.0], [w, h], [0.0, h]]  # the sheet's own corners
+    reg = Registration.fit(np.array(paper_pts), np.array(mm_pts), args.kind)
+    points = [[*c, *m] for c, m in zip(paper_pts, mm_pts, strict=True)]
     section = PlotterSection(
         [list(r) for r in reg.matrix],
         reg.kind,

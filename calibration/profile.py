@@ -4,8 +4,8 @@
  "camera":  {"camera_matrix": 3×3, "dist_coeffs": [...], "image_size": [w, h], "rms": px},
  "paper":   {"paper_mm": [w, h], "markers": true, "threshold": 0.5},
  "tablet":  {"area": [x0, y0, x1, y1], "rotation": 0, "margin": 0.0, "aspect": 1.6},
- "plotter": {"matrix": 3×3, "kind": "affine", "residual_mm": ..., "max_residual_mm": ..., "points": [...],
-             "paper_mm": [w, h], "margin_mm": 15}}
+ "plotter": {"matrix": 3×3 paper mm → plotter mm, "kind": "affine", "residual_mm": ..., "max_residual_mm": ...,
+             "points": [[paper x, y, plotter x, y], ...], "paper_mm": [w, h], "margin_mm": 15}}
 
 Every section is optional: a venue calibrates what it has. Each `run.py calibrate STEP --profile FILE` replaces
 its own section and keeps the others. Unknown keys, a newer schema, or wrong types are errors naming the key.
@@ -20,6 +20,8 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from installation.core.errors import UserError
 from installation.core.registration import Registration, TabletMapping
@@ -61,12 +63,21 @@ class PlotterSection:
     kind: str
     residual_mm: float
     max_residual_mm: float
-    points: list[list[float]]  # [canvas x, canvas y, plotter x mm, plotter y mm] as measured
+    points: list[list[float]]  # [paper x, paper y, plotter x, plotter y] in mm, as measured
     paper_mm: list[float]
     margin_mm: float = 15.0
 
-    def registration(self) -> Registration:
-        return Registration(tuple(tuple(r) for r in self.matrix), self.kind, self.residual_mm, self.max_residual_mm)
+    def registration(self, canvas: int) -> Registration:
+        """Canvas pixels → plotter mm: the square canvas into the paper minus margins (as the uncalibrated
+        plotter path places it), then the paper → plotter transform that was measured."""
+        from installation.core.plotpaths import PaperMapping
+
+        fit = PaperMapping(canvas, (self.paper_mm[0], self.paper_mm[1]), self.margin_mm)
+        (ox, oy), k = fit.offset(), fit.scale
+        m = np.array(self.matrix) @ np.array([[k, 0, ox], [0, k, oy], [0, 0, 1.0]])
+        return Registration(
+            tuple(tuple(float(v) for v in r) for r in m), self.kind, self.residual_mm, self.max_residual_mm
+        )
 
 
 SECTIONS: dict[str, type] = {

@@ -4,9 +4,9 @@
 absolute tablet mapped to the screen) to canvas pixels: an active area, the tablet's mounting rotation,
 margins, and the aspect ratio kept (the square canvas is the largest square of the area, centred).
 
-`Registration` is a measured canvas → plotter-millimetre transform (affine from 3+ points, homography from 4+),
-fitted by least squares with its residual, so a robot whose paper sits a little askew still draws where the
-visitor drew.
+`Registration` is a measured transform between two planes in millimetres (the paper's own frame → the plotter's
+bed; affine from 3+ points, homography from 4+), fitted by least squares with its residual, so a robot whose
+paper sits a little askew still draws where the visitor drew.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def apply(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Registration:
-    """Canvas pixels → plotter millimetres, measured."""
+    """A measured plane-to-plane map (paper mm → plotter mm; composed with the canvas fit it places strokes)."""
 
     matrix: tuple[tuple[float, ...], ...]  # 3×3, row-major
     kind: str  # affine | homography
@@ -107,10 +107,11 @@ class Registration:
 
     @classmethod
     def fit(cls, canvas_pts: np.ndarray, mm_pts: np.ndarray, kind: str = "auto") -> Registration:
+        """canvas_pts: where the points are in the source plane; mm_pts: where they were measured."""
         canvas_pts, mm_pts = np.asarray(canvas_pts, float), np.asarray(mm_pts, float)
         n = len(canvas_pts)
         if canvas_pts.shape != (n, 2) or mm_pts.shape != (n, 2):
-            raise UserError("plotter registration needs pairs of canvas x,y and plotter x,y millimetres")
+            raise UserError("a registration needs pairs of x,y points: where each point is, and where it was measured")
         if kind == "auto":
             kind = "homography" if n >= 4 else "affine"
         need = {"affine": 3, "homography": 4}
@@ -119,7 +120,7 @@ class Registration:
         if n < need[kind]:
             raise UserError(f"a {kind} registration needs at least {need[kind]} measured points, got {n}")
         if _collinear(canvas_pts):
-            raise UserError("the measured canvas points lie on one line: measure points spread over the paper")
+            raise UserError("the points lie on one line: measure points spread over the paper")
         m = fit_affine(canvas_pts, mm_pts) if kind == "affine" else fit_homography(canvas_pts, mm_pts)
         err = np.linalg.norm(apply(m, canvas_pts) - mm_pts, axis=1)
         return cls(

@@ -33,6 +33,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--margin-mm", type=float, default=15.0)
     p.add_argument("--tolerance-mm", type=float, default=0.1, help="simplification tolerance")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--profile", type=Path, help="venue calibration profile: its plotter registration places the paths")
 
 
 def load_paths(path: Path) -> tuple[list[np.ndarray], int]:
@@ -77,6 +78,16 @@ def main(args: argparse.Namespace) -> int:
     paper = paper_size(args.paper)
     mapping = PaperMapping(canvas, paper, args.margin_mm)
     mm = [mapping.to_mm(p) for p in paths]
+    if args.profile is not None:
+        from calibration.profile import load_profile
+
+        prof = load_profile(args.profile)
+        if prof.plotter is None:
+            raise UserError(f"{args.profile} has no plotter section: run `run.py calibrate plotter --profile ...`")
+        reg = prof.plotter.registration(canvas)
+        mm = [reg.to_mm(p) for p in paths]  # plotter-bed millimetres now: the page grows to hold them
+        far = np.max([m.max(axis=0) for m in mm], axis=0)
+        paper = (max(paper[0], float(np.ceil(far[0])) + 5), max(paper[1], float(np.ceil(far[1])) + 5))
     before = travel(mm)
     ordered = prepare(mm, args.tolerance_mm, merge_tol=0.05, start=(0.0, 0.0))
     elapsed = time.perf_counter() - t0

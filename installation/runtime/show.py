@@ -392,7 +392,8 @@ class Show:
             if not strokes:
                 self.last_error = "/plotter/start: nothing drawn yet"
                 return
-            reg = self.profile.plotter.registration() if self.profile and self.profile.plotter else None
+            plotter = self.profile.plotter if self.profile is not None else None
+            reg = plotter.registration(self.cfg.canvas.size) if plotter is not None else None
             mapping = reg or PaperMapping(self.cfg.canvas.size, paper_size(p.paper), p.margin_mm)
             paths = prepare([mapping.to_mm(s) for s in strokes], tolerance=0.1, merge_tol=0.05)
             host, _, port = p.robot.rpartition(":")

@@ -63,3 +63,27 @@ def test_accuracy_step_writes_the_benchmark_json(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr[-1500:]
     data = json.loads(out.read_text())
     assert len(data["paper"]) == 4 and data["chessboard"]["opencv_rms"] > 0
+
+
+def test_plot_places_paths_through_the_registration(tmp_path: Path) -> None:
+    from installation.core.svg_paths import read_svg_paths
+
+    profile = tmp_path / "venue.json"
+    # the sheet sits shifted by (40, 25) mm and turned a little on the plotter's bed
+    corners = "40,25 250,30 245,327 35,322"
+    assert calibrate("plotter", "--corners", corners, "--paper", "a4", "--profile", str(profile)).returncode == 0
+    session = ROOT / "installation" / "assets" / "sessions" / "face_01.jsonl"
+    svg = tmp_path / "out.svg"
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), "plot", str(session), "--svg", str(svg), "--profile", str(profile)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr[-1500:]
+    lines, _ = read_svg_paths(svg)
+    pts = np.concatenate(lines) / (96 / 25.4)  # svgelements reads CSS pixels; the file is in mm
+    quad = np.array([[40, 25], [250, 30], [245, 327], [35, 322]], np.float32)
+    inside = [cv2.pointPolygonTest(quad, (float(x), float(y)), False) >= 0 for x, y in pts]
+    assert all(inside)
+    assert pts[:, 0].min() > 50 and pts[:, 1].min() > 40  # inside the sheet's margins, not the plain fit
