@@ -97,7 +97,7 @@ class SitterConfig:
     hold_s: float = 3.0
     choose: str = "largest"
     min_face: float = 0.12
-    dark_below: float = 45.0
+    dark_below: float = 60.0
     leave_after_s: float = 1.5
     style: str = "portrait"
     stroke_budget: int = 600

@@ -49,6 +49,8 @@ def _sitter_main(args: argparse.Namespace) -> int:
     source = args.image or args.video
     if source is None or (args.image and args.video):
         raise UserError("demo --mode sitter needs one of --image FILE or --video FILE")
+    if not source.is_file():
+        raise UserError(f"sitter input {source} does not exist: give a photo (--image) or a video (--video) file")
     if args.headless and args.out is None:
         raise UserError("--headless needs --out DIR for the frames, metrics.json and the archive")
     extra = []

@@ -63,6 +63,8 @@ class Portrait:
     still: np.ndarray | None = None
     frames_sketching: list[float] = field(default_factory=list)  # flip times while the sketcher ran
     archived: str = ""
+    face_box: tuple[int, int, int, int] | None = None
+    faces_in_view: int = 0
 
 
 class SitterShow:
@@ -309,6 +311,7 @@ class SitterShow:
         crop = crop_face(seen.frame.image, seen.verdict.box, CROP)
         self.job += 1
         self.portrait.capture_t = now
+        self.portrait.face_box, self.portrait.faces_in_view = seen.verdict.box, seen.verdict.observation.faces
         self.portrait.still = seen.frame.image.copy() if self.cfg.sitter.store_camera_frames else None
         self.jobs.put(SketchJob(self.job, crop))
         self.renderer.set_sketch(crop)  # the still the robot studies, while it studies it
@@ -412,6 +415,8 @@ class SitterShow:
                 "frame_ms_max_while_sketching": round(float(sketch_ms.max()), 1) if len(sketch_ms) else None,
             },
             "counts": {
+                "face_box": list(p.face_box) if p.face_box else None,
+                "faces_in_view": p.faces_in_view,
                 "strokes_planned": len(p.paths_mm),
                 "strokes_drawn": len(p.ack_t),
                 "candidates": getattr(plan, "candidates", 0),

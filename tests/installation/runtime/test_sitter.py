@@ -1,0 +1,129 @@
+"""Sitter mode end to end, headless: committed images → faces → sketcher → PlotStreamer → the robot simulator
+(real UDP on 127.0.0.1) → canvas following the robot's acknowledgements → ONNX Runtime → archive."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from installation.core.config import load_config
+from installation.runtime.sitter import SitterOptions, SitterShow
+
+ROOT = Path(__file__).resolve().parents[3]
+FACES = ROOT / "tests" / "fixtures" / "faces"
+FAST = ["display.width=320", "display.height=200", "display.fullscreen=false", "sitter.hold_s=1.0", "osc.enabled=false"]
+
+
+def run(tmp: Path, image: Path, seconds: float, sets: list[str], **opts) -> tuple[SitterShow, dict]:
+    cfg = load_config(None, [*FAST, f"sitter.archive={json.dumps(str(tmp / 'archive'))}", *sets])
+    kw = dict(
+        headless=True, seconds=seconds, out_dir=tmp, source=image, simulate=True, sim_speed=200.0, snapshot_every_s=0.5
+    )
+    kw.update(opts)
+    show = SitterShow(cfg, SitterOptions(**kw))
+    return show, show.run()
+
+
+def drawn_by_robot(tmp: Path) -> int:
+    log = tmp / "robot" / "drawn.jsonl"
+    return len(log.read_text().splitlines()) if log.is_file() else 0
+
+
+def test_a_face_is_drawn_completely_and_archived_without_camera_frames(tmp_path: Path) -> None:
+    show, m = run(tmp_path, FACES / "face.jpg", 40.0, ['sitter.style="quick"'], until_done=True)
+    (p,) = m["portraits"]
+    c = p["counts"]
+    assert p["outcome"] == "done"
+    assert c["strokes_planned"] > 5
+    assert c["strokes_drawn"] == c["strokes_planned"] == drawn_by_robot(tmp_path)
+    assert len(show.canvas.strokes) == c["strokes_planned"]  # the screen shows every acknowledged path
+    assert c["pen_up_mm"] > 0 and p["timings"]["face_to_first_stroke_s"] is not None
+    # the morph follows acknowledgements: the canvas grows with the robot, never ahead of it
+    log = m["morph_log"]
+    assert all(canvas <= acked for canvas, acked in log)
+    assert [a for a, _ in log] == sorted(a for a, _ in log) and log[-1][0] == c["strokes_planned"]
+    assert m["inference_calls"] >= 2
+    (work,) = (tmp_path / "archive").iterdir()
+    assert sorted(f.name for f in work.iterdir()) == sorted(
+        ["drawing.png", "drawing.svg", "portrait.png", "strokes.json", "meta.json"]
+    )
+    strokes = json.loads((work / "strokes.json").read_text())["paths"]
+    assert len(strokes) == c["strokes_planned"]
+    acks = [s["ack_s"] for s in strokes]
+    assert acks == sorted(acks) and acks[0] > 0
+    meta = json.loads((work / "meta.json").read_text())
+    assert meta["settings"]["sitter"]["style"] == "quick" and meta["model"]
+    # no camera frame anywhere under the output: no stills, and the preview panel is blank in written frames
+    everything = [f.name.lower() for f in tmp_path.rglob("*") if f.is_file()]
+    assert not any("camera" in n or n.endswith(".jpg") for n in everything)
+    assert preview_spread(show, tmp_path) < 1.0
+
+
+def preview_spread(show: SitterShow, tmp: Path) -> float:
+    """How much the camera-preview panel varies in the frame written 0.5 s in (during the countdown)."""
+    frame = cv2.imread(str(tmp / "frames" / "snapshot_0001.png"))
+    x, y, w, h = show.renderer.panels.sketch
+    return float(frame[y : y + h, x : x + w].reshape(-1, 3).std(axis=0).max())
+
+
+def test_with_storage_on_the_still_is_archived(tmp_path: Path) -> None:
+    show, m = run(
+        tmp_path, FACES / "face.jpg", 40.0, ['sitter.style="quick"', "sitter.store_camera_frames=true"], until_done=True
+    )
+    assert preview_spread(show, tmp_path) > 10.0  # the venue allows it: the preview is in the written frames
+    assert m["portraits"][0]["outcome"] == "done"
+    (work,) = (tmp_path / "archive").iterdir()
+    still = cv2.imread(str(work / "camera.jpg"))
+    assert still is not None and still.shape == cv2.imread(str(FACES / "face.jpg")).shape
+
+
+def test_two_faces_draw_the_largest(tmp_path: Path) -> None:
+    _, m = run(tmp_path, FACES / "two_faces.jpg", 40.0, ['sitter.style="quick"'], until_done=True)
+    (p,) = m["portraits"]
+    assert p["outcome"] == "done" and p["counts"]["faces_in_view"] == 2
+    x, y, w, h = p["counts"]["face_box"]
+    assert w > 70 and x < 200  # the near sitter on the left, not the far one on the right
+    assert p["counts"]["strokes_drawn"] == p["counts"]["strokes_planned"] == drawn_by_robot(tmp_path)
+
+
+def test_no_face_draws_nothing_and_says_why(tmp_path: Path) -> None:
+    show, m = run(tmp_path, FACES / "no_face.jpg", 3.0, [])
+    assert m["portraits"] == [] and m["frames_judged"] > 3
+    assert drawn_by_robot(tmp_path) == 0 and not (tmp_path / "archive").exists()
+    assert show.machine.state == "idle" and "Sit facing the camera" in show.machine.guidance(0.0)
+
+
+def test_too_dark_gives_guidance_and_no_portrait(tmp_path: Path) -> None:
+    dim = (cv2.imread(str(FACES / "face.jpg")).astype(np.float32) * 0.3).astype(np.uint8)
+    cv2.imwrite(str(tmp_path / "dim.png"), dim)
+    show, m = run(tmp_path, tmp_path / "dim.png", 3.0, [])
+    assert m["portraits"] == [] and drawn_by_robot(tmp_path) == 0
+    assert "Too dark" in show.machine.guidance(0.0)
+
+
+def test_screen_follows_the_robot_not_the_plan_and_leaving_aborts(tmp_path: Path) -> None:
+    # a robot so slow that it finishes only its first path; the sitter leaves after 4 s
+    show, m = run(tmp_path, FACES / "face.jpg", 8.0, [], sim_speed=0.0005, present_s=4.0)
+    (p,) = m["portraits"]
+    assert p["outcome"] == "aborted" and "left" in p["reason"]
+    planned, drawn = p["counts"]["strokes_planned"], p["counts"]["strokes_drawn"]
+    assert planned > 10 and drawn == drawn_by_robot(tmp_path) <= 2
+    assert all(canvas <= acked <= 2 for canvas, acked in m["morph_log"])
+    assert not (tmp_path / "archive").exists()  # an aborted portrait is not archived
+
+
+def test_bad_demo_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    for extra in (["--image", str(tmp_path / "missing.jpg")], []):
+        r = subprocess.run(
+            [sys.executable, "run.py", "demo", "--mode", "sitter", "--headless", "--out", str(tmp_path), *extra],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert r.returncode == 2
+        assert r.stderr.strip().splitlines()[-1].startswith("error: ") and "Traceback" not in r.stderr
+        assert "--image" in r.stderr
