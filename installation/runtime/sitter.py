@@ -45,6 +45,7 @@ class SitterOptions:
     simulate: bool = False  # spawn the robot simulator in this process instead of using plotter.robot
     sim_speed: float = 1.0  # simulator pen speed as a multiple of sitter.robot_speed_mm_s
     until_done: bool = False  # stop after the first portrait is finished (and shown briefly) or aborted
+    write_frames: bool = True  # with out_dir: frames/ (MP4 + PNG snapshots)
     video_fps: float = 15.0
     snapshot_every_s: float = 2.0
 
@@ -138,7 +139,7 @@ class SitterShow:
         self.renderer.set_layout("side")
         self.screen_canvas = self._new_canvas(self.renderer.panel_side())
         frames_out = None
-        if self.opts.out_dir is not None:
+        if self.opts.out_dir is not None and self.opts.write_frames:
             from installation.runtime.frames_out import FrameWriter
 
             frames_out = FrameWriter(self.opts.out_dir, surface.get_size(), self.opts)

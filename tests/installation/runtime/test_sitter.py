@@ -127,3 +127,64 @@ def test_bad_demo_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
         assert r.returncode == 2
         assert r.stderr.strip().splitlines()[-1].startswith("error: ") and "Traceback" not in r.stderr
         assert "--image" in r.stderr
+
+
+def _free_port() -> int:
+    import socket
+
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_osc_abort_mid_drawing_stops_the_robot_and_state_reports_it(tmp_path: Path) -> None:
+    import socket
+    import threading
+    import time
+
+    from pythonosc.osc_packet import OscPacket
+
+    from installation.core.osc_protocol import build_message
+
+    listen = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    listen.bind(("127.0.0.1", 0))
+    listen.settimeout(0.2)
+    port = _free_port()
+    sets = ["osc.enabled=true", f"osc.port={port}", f'osc.state_out=["127.0.0.1:{listen.getsockname()[1]}"]']
+    cfg = load_config(None, [*FAST, *sets, f"sitter.archive={json.dumps(str(tmp_path / 'archive'))}"])
+    opts = SitterOptions(
+        headless=True, seconds=30.0, out_dir=tmp_path, source=FACES / "face.jpg", simulate=True, sim_speed=0.01
+    )
+    show = SitterShow(cfg, opts)
+    out: dict = {}
+    runner = threading.Thread(target=lambda: out.update(show.run()))
+    runner.start()
+    states: set[str] = set()
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        deadline = time.monotonic() + 25.0  # a bound on waiting, not a timing assertion
+        while "drawing" not in states and time.monotonic() < deadline:
+            try:
+                data, _ = listen.recvfrom(65536)
+            except TimeoutError:
+                continue
+            for m in OscPacket(data).messages:
+                if m.message.address == "/state/sitter/state":
+                    states.add(m.message.params[0])
+        assert "drawing" in states
+        sender.sendto(build_message("/sitter/abort"), ("127.0.0.1", port))
+        while show.machine.state == "drawing" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert show.machine.state == "aborted"
+        drawn_at_abort = show.streamer.drawn if show.streamer is not None else len(show.portrait.ack_t)
+    finally:
+        show.stop.set()
+        runner.join(timeout=10)
+        sender.close()
+        listen.close()
+    (p,) = out["portraits"]
+    assert p["outcome"] == "aborted" and "operator" in p["reason"]
+    assert p["counts"]["strokes_drawn"] < p["counts"]["strokes_planned"]
+    assert drawn_by_robot(tmp_path) <= drawn_at_abort + 1  # the robot stopped (its current path may finish)
