@@ -16,6 +16,7 @@ from installation.core.errors import UserError
 from installation.core.sitter import Observation
 
 CASCADE = "haarcascade_frontalface_default.xml"
+EYES = "haarcascade_eye.xml"  # a face box must show at least one eye: the face cascade alone finds faces in clothes
 DETECT_WIDTH = 320  # frames are searched at this width (faster; faces of a sitter are large)
 
 Box = tuple[int, int, int, int]  # x, y, w, h in frame pixels
@@ -29,11 +30,9 @@ class Verdict:
 
 
 class FaceDetector:
-    def __init__(self) -> None:
-        path = Path(cv2.data.haarcascades) / CASCADE
-        self.cascade = cv2.CascadeClassifier(str(path))
-        if self.cascade.empty():
-            raise UserError(f"OpenCV's face cascade {path} is missing: reinstall opencv-python 4.x (see README)")
+    def __init__(self, verify_eyes: bool = True) -> None:
+        self.cascade = _cascade(CASCADE)
+        self.eyes = _cascade(EYES) if verify_eyes else None
 
     def detect(self, bgr: np.ndarray) -> list[Box]:
         """All frontal faces in a BGR (H, W, 3) or grey frame, in frame pixels."""
@@ -42,13 +41,49 @@ class FaceDetector:
         small = cv2.resize(gray, None, fx=k, fy=k, interpolation=cv2.INTER_AREA) if k < 1 else gray
         small = cv2.equalizeHist(small)  # the cascade wants contrast; brightness is judged apart
         found = self.cascade.detectMultiScale(small, scaleFactor=1.1, minNeighbors=5, minSize=(24, 24))
-        return [tuple(int(round(v / k)) for v in f) for f in found]  # type: ignore[misc]
+        boxes: list[Box] = [tuple(int(round(v / k)) for v in f) for f in found]  # type: ignore[misc]
+        if self.eyes is not None:
+            boxes = [b for b in boxes if self._has_eye(gray, b)]
+        return boxes
+
+    def _has_eye(self, gray: np.ndarray, box: Box) -> bool:
+        """At least one eye in the upper part of the box, looked for at 120 px face width or more."""
+        assert self.eyes is not None
+        x, y, w, h = box
+        upper = gray[max(0, y) : y + int(h * 0.62), max(0, x) : x + w]
+        if upper.size == 0:
+            return False
+        if w < 120:
+            upper = cv2.resize(upper, None, fx=120 / w, fy=120 / w, interpolation=cv2.INTER_LINEAR)
+        upper = cv2.equalizeHist(upper)
+        return len(self.eyes.detectMultiScale(upper, scaleFactor=1.1, minNeighbors=3, minSize=(12, 12))) > 0
 
 
-def choose(boxes: list[Box], frame_wh: tuple[int, int], rule: str) -> Box | None:
-    """The sitter among several faces: largest (= closest, for one camera) or nearest the frame centre."""
+def _cascade(name: str) -> cv2.CascadeClassifier:
+    path = Path(cv2.data.haarcascades) / name
+    cascade = cv2.CascadeClassifier(str(path))
+    if cascade.empty():
+        raise UserError(f"OpenCV's cascade {path} is missing: reinstall opencv-python 4.x (see README)")
+    return cascade
+
+
+def overlap(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes."""
+    w = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    h = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = w * h
+    return inter / float(a[2] * a[3] + b[2] * b[3] - inter) if inter else 0.0
+
+
+def choose(boxes: list[Box], frame_wh: tuple[int, int], rule: str, prefer: Box | None = None) -> Box | None:
+    """The sitter among several faces: the one followed so far (`prefer`, if still in view), else the largest
+    (= closest, for one camera) or the one nearest the frame centre."""
     if not boxes:
         return None
+    if prefer is not None:
+        best = max(boxes, key=lambda b: overlap(b, prefer))
+        if overlap(best, prefer) > 0.3:
+            return best
     if rule == "center":
         cx, cy = frame_wh[0] / 2, frame_wh[1] / 2
         return min(boxes, key=lambda b: (b[0] + b[2] / 2 - cx) ** 2 + (b[1] + b[3] / 2 - cy) ** 2)
@@ -63,13 +98,21 @@ def brightness(bgr: np.ndarray, box: Box) -> float:
     return float(gray.mean()) if gray.size else 0.0
 
 
-def judge(detector: FaceDetector, bgr: np.ndarray, t: float, rule: str, min_face: float, dark_below: float) -> Verdict:
-    """One frame → an Observation for the state machine, plus the chosen face."""
+def judge(
+    detector: FaceDetector,
+    bgr: np.ndarray,
+    t: float,
+    rule: str,
+    min_face: float,
+    dark_below: float,
+    prefer: Box | None = None,
+) -> Verdict:
+    """One frame → an Observation for the state machine, plus the chosen face (`prefer`: the one followed)."""
     h, w = bgr.shape[:2]
     if float(bgr.mean()) < dark_below * 0.5:  # a nearly black frame: the cascade finds nothing in it anyway
         return Verdict(Observation(t, 0, "too_dark"), None, ())
     boxes = detector.detect(bgr)
-    box = choose(boxes, (w, h), rule)
+    box = choose(boxes, (w, h), rule, prefer)
     if box is None:
         return Verdict(Observation(t, 0, "no_face"), None, ())
     problem = ""

@@ -64,6 +64,7 @@ class SitterMachine:
     total: int = 0
     portraits: int = 0
     aborts: int = 0
+    await_leave: bool = False  # after a portrait: the same sitter staying seated does not start another
 
     def _go(self, state: str, t: float, message: str = "") -> None:
         self.state, self.since, self.message = state, t, message
@@ -75,7 +76,10 @@ class SitterMachine:
         if obs.usable:
             self.last_face_t = obs.t
         gone = self.last_face_t is None or obs.t - self.last_face_t >= self.leave_after_s
-        if self.state == IDLE and obs.usable:
+        if self.await_leave and gone:
+            self.await_leave = False
+            self.message = ""
+        if self.state == IDLE and obs.usable and not self.await_leave:
             self._go(DETECTING, obs.t)
         elif self.state == DETECTING:
             if gone:
@@ -91,8 +95,10 @@ class SitterMachine:
         """/sitter/start: capture now if a usable face is in view; after a result, make way for the next."""
         if self.state in (DONE, ABORTED):
             self._go(IDLE, t)
+            self.await_leave = False
             return [Action("reset")]
         if self.state in (IDLE, DETECTING):
+            self.await_leave = False
             if self.last_face_t is not None and t - self.last_face_t < self.leave_after_s:
                 self._go(CAPTURING, t)
                 return [Action("capture")]
@@ -143,7 +149,8 @@ class SitterMachine:
         if (self.state == DONE and t - self.since >= self.show_result_s) or (
             self.state == ABORTED and t - self.since >= ABORTED_HOLD_S
         ):
-            self._go(IDLE, t)
+            self._go(IDLE, t, "Thank you! The next sitter, please" if self.state == DONE else "")
+            self.await_leave = self.last_face_t is not None and t - self.last_face_t < self.leave_after_s
             return [Action("reset")]
         return []
 

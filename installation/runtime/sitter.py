@@ -188,6 +188,7 @@ class SitterShow:
                 if frames_out is not None:
                     if self._preview_on_screen() and not self.cfg.sitter.store_camera_frames:
                         self._blank_preview(surface)  # camera pixels are not written unless the venue allows
+                        self._draw_countdown(now)
                     frames_out.maybe_write(surface, flip_t - t_start)
                 if state_out is not None:
                     state_out.publish(self._state(), flip_t)
@@ -475,6 +476,9 @@ class SitterShow:
 
         hud = HudInfo(self.metrics.recent_fps(), 0.0, 0.0, "", self.model_name, f"sitter: {self.machine.state}")
         self.renderer.draw(now, hud, banner=self.machine.guidance(now))
+        self._draw_countdown(now)
+
+    def _draw_countdown(self, now: float) -> None:
         n = self.machine.countdown(now)
         if n:
             import pygame

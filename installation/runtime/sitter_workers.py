@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from installation.adapters.faces import FaceDetector, Verdict, judge
+from installation.adapters.faces import Box, FaceDetector, Verdict, judge
 from installation.core.config import AppConfig
 from installation.core.face_sketch import STYLES, Plan, plan_portrait, sketch_face
 from installation.core.frames import CameraFrame
@@ -56,6 +56,7 @@ class VisionWorker(threading.Thread):
         self.frames, self.out, self.stop = frames, out, stop
         self.detector = FaceDetector()
         self.frames_judged = 0
+        self.follow: Box | None = None
 
     def run(self) -> None:
         next_t = 0.0
@@ -68,7 +69,8 @@ class VisionWorker(threading.Thread):
                 continue
             next_t = time.monotonic() + 1.0 / DETECT_HZ
             c = self.cfg
-            verdict = judge(self.detector, frame.image, frame.t, c.choose, c.min_face, c.dark_below)
+            verdict = judge(self.detector, frame.image, frame.t, c.choose, c.min_face, c.dark_below, self.follow)
+            self.follow = verdict.box  # keep drawing the same sitter while others come and go
             self.frames_judged += 1
             self.out.put(Seen(frame, verdict))
 

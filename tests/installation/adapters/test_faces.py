@@ -22,6 +22,18 @@ def load(name: str) -> np.ndarray:
     return img
 
 
+def test_a_face_box_without_eyes_is_refused(detector: FaceDetector) -> None:
+    # the face cascade alone also fires on clothing now and then; the eye check is what refuses those
+    face = load("face.jpg")
+    (box,) = detector.detect(face)
+    x, y, w, h = box
+    blurred = face.copy()
+    blurred[y : y + h // 2, x : x + w] = cv2.GaussianBlur(face[y : y + h // 2, x : x + w], (0, 0), 6)
+    assert len(FaceDetector(verify_eyes=False).detect(blurred)) >= len(detector.detect(blurred))
+    assert not detector._has_eye(cv2.cvtColor(blurred, cv2.COLOR_BGR2GRAY), box)
+    assert detector._has_eye(cv2.cvtColor(face, cv2.COLOR_BGR2GRAY), box)
+
+
 @pytest.mark.parametrize(("name", "count"), [("face.jpg", 1), ("no_face.jpg", 0), ("two_faces.jpg", 2)])
 def test_the_cascade_finds_the_faces_in_the_fixtures(detector: FaceDetector, name: str, count: int) -> None:
     assert len(detector.detect(load(name))) == count
@@ -39,6 +51,10 @@ def test_choice_among_two_faces(detector: FaceDetector) -> None:
     # move the frame's middle towards the far face: "center" now picks it, "largest" does not change
     assert choose(boxes, (w + 200, h), "center") != largest
     assert choose(boxes, (w + 200, h), "largest") == largest
+    # the sitter being followed stays chosen while a larger face is in view; a box far from it does not count
+    small = next(b for b in boxes if b != largest)
+    assert choose(boxes, (w, h), "largest", prefer=(small[0] + 3, small[1] - 2, small[2], small[3])) == small
+    assert choose(boxes, (w, h), "largest", prefer=(0, 200, 30, 30)) == largest
     v = judge(detector, img, 0.0, "largest", 0.12, 60.0)
     assert v.observation.usable and v.observation.faces == 2 and v.box == largest
 

@@ -106,3 +106,26 @@ def test_a_sketch_with_nothing_to_draw_aborts() -> None:
     m.observe(face(1.0))
     m.captured(1.0, True)
     assert kinds(m.sketched(1.2, 0, "nothing to draw")) == ["cancel"] and m.state == ABORTED
+
+
+def test_a_sitter_who_stays_after_the_result_is_not_drawn_again() -> None:
+    m = drawing_machine(total=1)
+    m.progress(4.0, 1)
+    for t in (5.0, 10.0, 13.9):
+        assert m.observe(face(t)) == [] and m.state == DONE
+    assert kinds(m.observe(face(14.0))) == ["reset"] and m.state == IDLE and m.await_leave
+    for t in (15.0, 20.0, 25.0):
+        assert m.observe(face(t)) == [] and m.state == IDLE  # still seated: no new countdown
+    assert "next sitter" in m.guidance(25.0)
+    m.observe(nobody(27.0))  # gone for 2 s
+    m.observe(face(28.0))  # someone new sits down
+    assert m.state == DETECTING
+
+
+def test_osc_start_draws_a_staying_sitter_again() -> None:
+    m = drawing_machine(total=1)
+    m.progress(4.0, 1)
+    m.observe(face(14.0))
+    m.tick(14.0)
+    assert m.state == IDLE and m.await_leave
+    assert kinds(m.start(14.1)) == ["capture"]
