@@ -8,6 +8,7 @@ while a portrait is sketched.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -93,6 +94,7 @@ class SketchWorker(threading.Thread):
     def run(self) -> None:
         from installation.adapters.plotter_link import robot_next_seq
 
+        _lower_priority(10)  # the display thread comes first; a portrait may take a few frames longer
         while not self.stop.is_set():
             job = self.jobs.take(timeout=0.05)
             if job is None:
@@ -116,6 +118,14 @@ class SketchWorker(threading.Thread):
                 self.out.put(SketchResult(job.job, None, 0, time.perf_counter() - t0, f"sketching failed: {e}"))
             finally:
                 self.busy = False
+
+
+def _lower_priority(nice: int) -> None:
+    """Raise this thread's nice value (Linux: per thread); elsewhere nothing happens."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+    except (AttributeError, OSError) as e:
+        log.debug("cannot lower the sketcher's priority: %s", e)
 
 
 class SimulatorThread(threading.Thread):
