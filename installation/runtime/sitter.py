@@ -168,6 +168,8 @@ class SitterShow:
                 now = time.monotonic()
                 if self.opts.seconds is not None and now - t_start >= self.opts.seconds:
                     break
+                if threads[0].error is not None:
+                    raise RuntimeError(f"inference failed: {threads[0].error}")
                 self._events(now)
                 for cmd in control.drain() if control is not None else []:
                     self._command(cmd.address, now, state_out)

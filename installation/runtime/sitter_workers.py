@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from installation.adapters.faces import Box, FaceDetector, Verdict, judge
@@ -70,7 +71,11 @@ class VisionWorker(threading.Thread):
                 continue
             next_t = time.monotonic() + 1.0 / DETECT_HZ
             c = self.cfg
-            verdict = judge(self.detector, frame.image, frame.t, c.choose, c.min_face, c.dark_below, self.follow)
+            try:
+                verdict = judge(self.detector, frame.image, frame.t, c.choose, c.min_face, c.dark_below, self.follow)
+            except cv2.error as e:  # an odd frame (size, depth) from a camera: skip it, keep watching
+                log.warning("face detection failed on a frame %s: %s", getattr(frame.image, "shape", "?"), e)
+                continue
             self.follow = verdict.box  # keep drawing the same sitter while others come and go
             self.frames_judged += 1
             self.out.put(Seen(frame, verdict))
