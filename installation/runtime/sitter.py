@@ -417,6 +417,7 @@ class SitterShow:
                 if len(flips) > 2
                 else None,
                 "frame_ms_max_while_sketching": round(float(sketch_ms.max()), 1) if len(sketch_ms) else None,
+                "fps_during_countdown": self._fps_between(p.face_t, p.capture_t),
             },
             "counts": {
                 "face_box": list(p.face_box) if p.face_box else None,
@@ -433,6 +434,13 @@ class SitterShow:
         self.result_shown_t = time.monotonic()
         log.info("sitter: portrait %s %s %s", outcome, reason, summary)
         return summary
+
+    def _fps_between(self, t0: float | None, t1: float | None) -> float | None:
+        """Display frames per second between two moments (the baseline the sketching figure compares with)."""
+        if t0 is None or t1 is None or t1 <= t0:
+            return None
+        flips = [f for f in self.metrics.flips if t0 <= f <= t1]
+        return round((len(flips) - 1) / (flips[-1] - flips[0]), 1) if len(flips) > 2 else None
 
     def _clear_drawing(self, now: float) -> None:
         for c in (self.canvas, self.screen_canvas):
