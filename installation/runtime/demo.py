@@ -58,8 +58,10 @@ def _sitter_main(args: argparse.Namespace) -> int:
         extra.append(f"sitter.archive={json.dumps(str((args.out / 'archive').resolve()))}")
     cfg = config_from_args(args, extra)
     log.info("effective config: %s", json.dumps(cfg.to_dict()))
-    kw = dict(headless=args.headless, seconds=args.seconds or 600.0, out_dir=args.out, present_s=args.present)
-    metrics = run_sitter_demo(cfg, source, {**kw, "sim_speed": args.speed or 1.0})
+    speed = args.speed or 1.0
+    seconds = args.seconds or 60.0 + cfg.sitter.target_minutes * 60.0 * 1.5 / speed  # room for one portrait
+    kw = dict(headless=args.headless, seconds=seconds, out_dir=args.out, present_s=args.present, give_up_s=30.0)
+    metrics = run_sitter_demo(cfg, source, {**kw, "sim_speed": speed})
     log.info("sitter portraits: %s", json.dumps(metrics["portraits"]))
     return 0
 

@@ -45,6 +45,7 @@ class SitterOptions:
     simulate: bool = False  # spawn the robot simulator in this process instead of using plotter.robot
     sim_speed: float = 1.0  # simulator pen speed as a multiple of sitter.robot_speed_mm_s
     until_done: bool = False  # stop after the first portrait is finished (and shown briefly) or aborted
+    give_up_s: float | None = None  # with until_done: stop when no portrait has begun after this long
     write_frames: bool = True  # with out_dir: frames/ (MP4 + PNG snapshots)
     video_fps: float = 15.0
     snapshot_every_s: float = 2.0
@@ -176,6 +177,9 @@ class SitterShow:
                 self._step(now)
                 if self.opts.until_done and self._finished(now):
                     break
+                if self._give_up(now - t_start):
+                    log.warning("sitter: no portrait begun in %.0f s: %s", now - t_start, self.machine.guidance(now))
+                    break
                 self._draw(now)
                 import pygame
 
@@ -223,6 +227,12 @@ class SitterShow:
             morph_log=self.morph_log,
         )
         return summary
+
+    def _give_up(self, elapsed: float) -> bool:
+        g = self.opts.give_up_s
+        return bool(self.opts.until_done and g is not None and elapsed >= g and not self.done) and (
+            self.machine.state == IDLE
+        )
 
     def _finished(self, now: float) -> bool:
         if not self.done:

@@ -99,7 +99,7 @@ class SketchWorker(threading.Thread):
     def run(self) -> None:
         from installation.adapters.plotter_link import robot_next_seq
 
-        _lower_priority(10)  # the display thread comes first; a portrait may take a few frames longer
+        _lower_priority(5)  # the display thread comes first; a portrait may take a few frames longer
         while not self.stop.is_set():
             job = self.jobs.take(timeout=0.05)
             if job is None:
