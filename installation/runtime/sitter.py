@@ -95,6 +95,7 @@ class SitterShow:
         self.archive_due: float | None = None
         self.result_shown_t: float | None = None
         self.pending_ai: AIFrame | None = None
+        self.camera_on_screen = False
 
     def _new_canvas(self, raster: int) -> Canvas:
         c = self.cfg.canvas
@@ -328,7 +329,7 @@ class SitterShow:
         self.portrait.face_box, self.portrait.faces_in_view = seen.verdict.box, seen.verdict.observation.faces
         self.portrait.still = seen.frame.image.copy() if self.cfg.sitter.store_camera_frames else None
         self.jobs.put(SketchJob(self.job, crop))
-        self.renderer.set_sketch(crop)  # the still the robot studies, while it studies it
+        self._panel(crop, camera=True)  # the still the robot studies, while it studies it
         log.info("sitter: captured face %s (%d in view)", seen.verdict.box, seen.verdict.observation.faces)
         return self.machine.captured(now, True)
 
@@ -379,7 +380,7 @@ class SitterShow:
             self.portrait.ack_t.append(now)
         self.morph_log.append((len(self.canvas.strokes), self.streamer.drawn))
         self.sketches.put(SketchFrame(self.canvas.version, now, self.canvas.raster()))
-        self.renderer.set_sketch(self.screen_canvas.raster())
+        self._panel(self.screen_canvas.raster(), camera=False)
         self._act(self.machine.progress(now, drawn), now)
 
     def _archive(self, ai: AIFrame | None) -> None:
@@ -455,6 +456,7 @@ class SitterShow:
     def _clear_drawing(self, now: float) -> None:
         for c in (self.canvas, self.screen_canvas):
             apply_event(c, PenEvent("clear", 0.0), now)
+        self._panel(self.screen_canvas.raster(), camera=False)  # blank paper until the robot's first stroke
         self.renderer.clear_ai()
 
     def _reset(self) -> None:
@@ -465,8 +467,13 @@ class SitterShow:
         self.renderer.clear_ai()
 
     # -- the screen -----------------------------------------------------------------------------------------
+    def _panel(self, gray: np.ndarray, camera: bool) -> None:
+        """Put an image in the sketch panel, remembering whether it shows camera pixels (not to be recorded)."""
+        self.renderer.set_sketch(gray)
+        self.camera_on_screen = camera
+
     def _preview_on_screen(self) -> bool:
-        return self.machine.state in (IDLE, DETECTING, CAPTURING) and self.last_seen is not None
+        return self.camera_on_screen
 
     def _show_preview(self, seen: Seen) -> None:
         """The camera's view (grey, centre square) with the chosen face framed, in the sketch panel."""
@@ -482,7 +489,7 @@ class SitterShow:
         if box is not None:
             colour = 255 if seen.verdict.observation.usable else 90
             cv2.rectangle(sq, (box[0] - x0, box[1] - y0), (box[0] - x0 + box[2], box[1] - y0 + box[3]), colour, 2)
-        self.renderer.set_sketch(sq)
+        self._panel(sq, camera=True)
 
     def _blank_preview(self, surface) -> None:  # noqa: ANN001
         from installation.adapters.display import PAPER_RGB
