@@ -132,6 +132,10 @@ def test_bad_demo_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
         assert r.returncode == 2
         assert r.stderr.strip().splitlines()[-1].startswith("error: ") and "Traceback" not in r.stderr
         assert "--image" in r.stderr
+    live = [sys.executable, "run.py", "sitter", "--camera", str(tmp_path / "gone.mp4"), "--headless", "--sim"]
+    r = subprocess.run([*live, "--set", "osc.enabled=false"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    last = r.stderr.strip().splitlines()[-1]
+    assert r.returncode == 2 and last.startswith("error: camera source") and "Traceback" not in r.stderr
 
 
 def _free_port() -> int:
