@@ -9,7 +9,7 @@ target drops hatching first and outlines last.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -110,6 +110,33 @@ def sketch_face(crop: np.ndarray, style: FaceStyle, canvas: int, seed: int = 0) 
         shade = hatching(gray, VectoriseParams(work_size=WORK, hatch_levels=style.hatch_levels, wobble_px=0.4), rng)
     k = canvas / WORK
     return [np.clip(p * k, 0, canvas) for p in outlines + features + shade if len(p) >= 2]
+
+
+def denser(style: FaceStyle, factor: float) -> FaceStyle:
+    """The style with its hatch lines `factor` times closer together (factor < 1), for a longer portrait."""
+    levels = tuple((tone, angle, max(2.0, gap * factor)) for tone, angle, gap in style.hatch_levels)
+    return replace(style, hatch_levels=levels)
+
+
+def sketch_for_time(
+    crop: np.ndarray,
+    style: FaceStyle,
+    canvas: int,
+    mapping: PaperMapping,
+    stroke_budget: int,
+    target_s: float,
+    speed_mm_s: float,
+    seed: int = 0,
+) -> Plan:
+    """Sketch and plan a portrait for the target drawing time: too long → trimmed (hatching first); far too
+    short with a hatched style → one more try with hatch lines half as far apart, kept if it draws longer."""
+    plan = plan_portrait(sketch_face(crop, style, canvas, seed), mapping, stroke_budget, target_s, speed_mm_s)
+    if style.hatch_levels and plan.estimated_s < 0.6 * target_s and len(plan.paths_mm) < stroke_budget:
+        paths = sketch_face(crop, denser(style, 0.5), canvas, seed)
+        richer = plan_portrait(paths, mapping, stroke_budget, target_s, speed_mm_s)
+        if richer.estimated_s > plan.estimated_s:
+            return richer
+    return plan
 
 
 def plan_portrait(

@@ -19,7 +19,7 @@ import numpy as np
 
 from installation.adapters.faces import Box, FaceDetector, Verdict, judge
 from installation.core.config import AppConfig
-from installation.core.face_sketch import STYLES, Plan, plan_portrait, sketch_face
+from installation.core.face_sketch import STYLES, Plan, sketch_for_time
 from installation.core.frames import CameraFrame
 from installation.core.plotpaths import PaperMapping, paper_size
 from installation.core.slots import LatestSlot
@@ -108,9 +108,17 @@ class SketchWorker(threading.Thread):
             t0 = time.perf_counter()
             try:
                 s, p = self.cfg.sitter, self.cfg.plotter
-                paths = sketch_face(job.crop, STYLES[s.style], self.cfg.canvas.size, seed=job.job)
                 mapping = PaperMapping(self.cfg.canvas.size, paper_size(p.paper), p.margin_mm)
-                plan = plan_portrait(paths, mapping, s.stroke_budget, s.target_minutes * 60, s.robot_speed_mm_s)
+                plan = sketch_for_time(
+                    job.crop,
+                    STYLES[s.style],
+                    self.cfg.canvas.size,
+                    mapping,
+                    s.stroke_budget,
+                    s.target_minutes * 60,
+                    s.robot_speed_mm_s,
+                    seed=job.job,
+                )
                 sketch_s = time.perf_counter() - t0
                 first = robot_next_seq(self.robot, timeout_s=2.0)
                 if first is None:

@@ -65,3 +65,18 @@ def test_stroke_budget_and_time_target_trim_hatching_first(crop: np.ndarray) -> 
     assert quick.estimated_s <= 60.0 < full.estimated_s
     assert 0 < len(quick.paths_mm) < len(full.paths_mm)
     assert quick.pen_down_mm + quick.pen_up_mm <= 60.0 * 60.0
+
+
+def test_a_long_target_makes_a_richer_portrait_and_a_short_one_a_sparser(crop: np.ndarray) -> None:
+    from installation.core.face_sketch import sketch_for_time
+
+    quick = sketch_for_time(crop, STYLES["portrait"], 1024, MAPPING, 2000, 60.0, 60.0)
+    normal = sketch_for_time(crop, STYLES["portrait"], 1024, MAPPING, 2000, 120.0, 60.0)
+    long = sketch_for_time(crop, STYLES["portrait"], 1024, MAPPING, 2000, 1800.0, 60.0)
+    assert quick.estimated_s <= 60.0 and normal.estimated_s <= 120.0
+    assert len(quick.paths_mm) < len(normal.paths_mm) < len(long.paths_mm)
+    assert normal.estimated_s < long.estimated_s <= 1800.0
+    no_hatching = sketch_for_time(crop, STYLES["quick"], 1024, MAPPING, 2000, 1800.0, 60.0)
+    assert len(no_hatching.paths_mm) == len(
+        plan_portrait(sketch_face(crop, STYLES["quick"], 1024), MAPPING, 2000, 1800.0, 60.0).paths_mm
+    )
