@@ -5,8 +5,8 @@
 End to end: the headless sitter loop on tests/fixtures/faces/face.jpg (fake camera) → faces → sketcher →
 PlotStreamer → in-process simulator (pen at 10× the configured 60 mm/s, so a run takes seconds), 1280×720,
 no frame files; one portrait per style. "face_to_first_stroke_s" runs from the captured still (end of the
-countdown) to the robot's first /robot/drawn acknowledgement. Sketcher alone: sketch_face + plan_portrait
-on the same crop, repeated.
+countdown) to the robot's first /robot/drawn acknowledgement. Sketcher alone: sketch_for_time (sketch,
+target-time fitting, ordering) on the same crop with the default budget (600 paths, 5 min at 60 mm/s), repeated.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def sketcher_alone(style: str, repeats: int) -> dict:
 
     from installation.adapters.faces import FaceDetector, crop_face
     from installation.core.face_sketch import STYLES as S
-    from installation.core.face_sketch import plan_portrait, sketch_face
+    from installation.core.face_sketch import sketch_for_time
     from installation.core.plotpaths import PaperMapping, paper_size
 
     img = cv2.imread(str(FACE))
@@ -81,8 +81,7 @@ def sketcher_alone(style: str, repeats: int) -> dict:
     times, plan = [], None
     for i in range(repeats):
         t0 = time.perf_counter()
-        paths = sketch_face(crop, S[style], 1024, seed=i)
-        plan = plan_portrait(paths, mapping, 600, 300.0, 60.0)
+        plan = sketch_for_time(crop, S[style], 1024, mapping, 600, 300.0, 60.0, seed=i)  # the defaults: 5 min
         times.append(time.perf_counter() - t0)
     assert plan is not None
     return {
