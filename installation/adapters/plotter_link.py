@@ -30,11 +30,14 @@ class PlotStreamer(threading.Thread):
         timeout_s: float = 0.25,
         stall_s: float = 1.0,
         max_s: float = 3600.0,
+        first_seq: int = 0,
     ) -> None:
         super().__init__(name="plotter-link", daemon=True)
         self.paths = paths_mm
         self.robot = robot
-        self.sender = Sender(len(paths_mm), window, timeout_s)
+        self.first_seq = first_seq  # a robot that drew paths 0..k-1 before (an earlier job) takes k next
+        self.sender = Sender(first_seq + len(paths_mm), window, timeout_s)
+        self.sender.last_drawn = first_seq - 1
         self.stall_s = stall_s
         self.max_s = max_s
         self.stop_event = threading.Event()
@@ -71,7 +74,7 @@ class PlotStreamer(threading.Thread):
         while not self.stop_event.is_set() and not self.sender.done and time.monotonic() < t_end:
             now = time.monotonic()
             for seq in self.sender.due(now):
-                for address, args in path_messages(seq, self.paths[seq]):
+                for address, args in path_messages(seq, self.paths[seq - self.first_seq]):
                     self._send(address, args)
             try:
                 data, _ = self.sock.recvfrom(65536)
@@ -92,9 +95,42 @@ class PlotStreamer(threading.Thread):
         self.sock.close()
 
     @property
+    def drawn(self) -> int:
+        """Paths of this job the robot reports on paper."""
+        return max(0, self.sender.last_drawn - self.first_seq + 1)
+
+    @property
     def progress(self) -> float:
-        return self.sender.progress
+        return self.drawn / len(self.paths) if self.paths else 1.0
 
     @property
     def queued(self) -> int:
         return self.sender.queued
+
+
+def robot_next_seq(robot: tuple[str, int], timeout_s: float = 1.0, resume: bool = True) -> int | None:
+    """The sequence number a robot will draw next (its last drawn + 1), or None when it does not answer.
+
+    With `resume`, a robot left paused or cancelled by an earlier job is told to resume first.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.bind(("127.0.0.1" if robot[0] in ("127.0.0.1", "localhost") else "0.0.0.0", 0))
+        sock.settimeout(0.1)
+        t_end = time.monotonic() + timeout_s
+        while time.monotonic() < t_end:
+            for address in ("/robot/resume", "/robot/hello") if resume else ("/robot/hello",):
+                sock.sendto(build_message(address), robot)
+            try:
+                data, _ = sock.recvfrom(65536)
+                for m in OscPacket(data).messages:
+                    if m.message.address == "/robot/state" and len(m.message.params) >= 2:
+                        return int(m.message.params[1]) + 1
+            except (TimeoutError, ParseError):
+                continue
+            except OSError as e:  # e.g. connection refused on loopback: nobody listens yet
+                log.debug("robot query: %s", e)
+                time.sleep(0.1)
+        return None
+    finally:
+        sock.close()

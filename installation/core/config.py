@@ -22,6 +22,8 @@ DEFAULTS_FILE = PACKAGE_ROOT / "installation" / "config" / "default.toml"
 LAYOUTS = ("side", "ai", "overlay")
 SOURCES = ("tablet", "replay", "camera")
 PROVIDERS = ("tensorrt", "cuda", "cpu")
+FACE_CHOICES = ("largest", "closest", "center")
+SITTER_STYLES = ("quick", "portrait", "shaded")
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,22 @@ class CalibrationConfig:
 
 
 @dataclass(frozen=True)
+class SitterConfig:
+    hold_s: float = 3.0
+    choose: str = "largest"
+    min_face: float = 0.12
+    dark_below: float = 60.0
+    leave_after_s: float = 1.5
+    style: str = "portrait"
+    stroke_budget: int = 600
+    target_minutes: float = 5.0
+    robot_speed_mm_s: float = 60.0
+    show_result_s: float = 10.0
+    store_camera_frames: bool = False
+    archive: str = "archive"
+
+
+@dataclass(frozen=True)
 class AppConfig:
     display: DisplayConfig = field(default_factory=DisplayConfig)
     canvas: CanvasConfig = field(default_factory=CanvasConfig)
@@ -105,6 +123,7 @@ class AppConfig:
     osc: OscConfig = field(default_factory=OscConfig)
     plotter: PlotterConfig = field(default_factory=PlotterConfig)
     calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
+    sitter: SitterConfig = field(default_factory=SitterConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -203,6 +222,8 @@ def _check_values(cfg: AppConfig) -> None:
 
     choice("display.layout", cfg.display.layout, LAYOUTS)
     choice("input.source", cfg.input.source, SOURCES)
+    choice("sitter.choose", cfg.sitter.choose, FACE_CHOICES)
+    choice("sitter.style", cfg.sitter.style, SITTER_STYLES)
     for p in cfg.model.providers:
         choice("model.providers[]", p, PROVIDERS)
     for key, value in (
@@ -213,10 +234,17 @@ def _check_values(cfg: AppConfig) -> None:
         ("model.input_size", cfg.model.input_size),
         ("input.replay_speed", cfg.input.replay_speed),
         ("canvas.max_width", cfg.canvas.max_width),
+        ("sitter.hold_s", cfg.sitter.hold_s),
+        ("sitter.leave_after_s", cfg.sitter.leave_after_s),
+        ("sitter.stroke_budget", cfg.sitter.stroke_budget),
+        ("sitter.target_minutes", cfg.sitter.target_minutes),
+        ("sitter.robot_speed_mm_s", cfg.sitter.robot_speed_mm_s),
     ):
         positive(key, value)
     if not 0 <= cfg.osc.port <= 65535 or cfg.osc.state_hz <= 0 or cfg.osc.queue_size <= 0:
         raise UserError("config [osc]: port must be 0..65535, state_hz and queue_size positive")
+    if not 0 < cfg.sitter.min_face < 1 or not 0 <= cfg.sitter.dark_below < 255:
+        raise UserError("config [sitter]: min_face must be within 0..1 (of the frame), dark_below within 0..255")
     if cfg.display.crossfade_s < 0:
         raise UserError("config 'display.crossfade_s' must be zero or positive")
     if cfg.canvas.min_width > cfg.canvas.max_width:

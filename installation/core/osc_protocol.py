@@ -43,6 +43,12 @@ CONTROL: tuple[Address, ...] = (
     Address("/plotter/pause", "", "Pause the plotter after the path in progress."),
     Address("/plotter/resume", "", "Resume a paused plot."),
     Address("/plotter/cancel", "", "Cancel the plot and lift the pen."),
+    Address(
+        "/sitter/start",
+        "",
+        "Sitter mode: draw the sitter in view now (no countdown); after a result: next sitter.",
+    ),
+    Address("/sitter/abort", "", "Sitter mode: stop the portrait in progress, lift the pen and reset."),
     Address("/param", "sa", "Set any live parameter by name, e.g. /param display.crossfade_s 0.5."),
     Address("/ping", "", "Answered with /pong on the state destinations."),
 )
@@ -56,6 +62,8 @@ STATE: tuple[Address, ...] = (
     Address("/state/model", "s", "Image model and the provider it runs on."),
     Address("/state/plotter/queue", "i", "Paths waiting to be drawn."),
     Address("/state/plotter/progress", "f", "Fraction of the plot drawn, 0..1."),
+    Address("/state/sitter/state", "s", "Sitter mode: idle, detecting, capturing, sketching, drawing, done, aborted."),
+    Address("/state/sitter/guidance", "s", "Sitter mode: the guidance line shown on screen."),
     Address("/state/error", "s", "The newest error, or empty."),
     Address("/pong", "", "Answer to /ping."),
     Address("/error", "s", "Sent back to a sender whose message was refused: the address and the reason."),

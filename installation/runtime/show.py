@@ -372,6 +372,8 @@ class Show:
             self._param(str(args[0]), args[1], renderer)
         elif a.startswith("/plotter/"):
             self._plotter(a.rsplit("/", 1)[1])
+        elif a.startswith("/sitter/"):
+            self.last_error = f"{a} works in sitter mode: run `python run.py sitter`"
         else:  # /model, /generator, camera mode: not available in this build
             self.last_error = f"{a} is not available in this build"
             log.info("OSC %s %s: not available in this build", a, args)
