@@ -62,7 +62,9 @@ def read_state_dict(path: Path) -> tuple[dict[str, Tensor], bool]:
     try:
         state: Any = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
-        raise UserError(f"CLIP file {path} cannot be read ({type(e).__name__}): give an OpenAI .pt or an open_clip state dict") from e
+        raise UserError(
+            f"CLIP file {path} cannot be read ({type(e).__name__}): give an OpenAI .pt or an open_clip state dict"
+        ) from e
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]
     if not isinstance(state, dict) or "token_embedding.weight" not in {re.sub(r"^module\.", "", k) for k in state}:
