@@ -91,6 +91,14 @@ class PlotterConfig:
 
 
 @dataclass(frozen=True)
+class ClipConfig:
+    enabled: bool = True
+    models: str = "installation/assets/models"  # folder of clip_image.onnx + clip_text.onnx
+    hz: float = 2.0  # at most this many scores a second, in a worker thread
+    threads: int = 1  # ONNX Runtime intra-op threads for the two encoders
+
+
+@dataclass(frozen=True)
 class AppConfig:
     display: DisplayConfig = field(default_factory=DisplayConfig)
     canvas: CanvasConfig = field(default_factory=CanvasConfig)
@@ -99,6 +107,7 @@ class AppConfig:
     paths: PathsConfig = field(default_factory=PathsConfig)
     osc: OscConfig = field(default_factory=OscConfig)
     plotter: PlotterConfig = field(default_factory=PlotterConfig)
+    clip: ClipConfig = field(default_factory=ClipConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -207,6 +216,7 @@ def _check_values(cfg: AppConfig) -> None:
         ("model.input_size", cfg.model.input_size),
         ("input.replay_speed", cfg.input.replay_speed),
         ("canvas.max_width", cfg.canvas.max_width),
+        ("clip.hz", cfg.clip.hz),
     ):
         positive(key, value)
     if not 0 <= cfg.osc.port <= 65535 or cfg.osc.state_hz <= 0 or cfg.osc.queue_size <= 0:

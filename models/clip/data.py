@@ -62,7 +62,9 @@ def build(args: argparse.Namespace) -> int:
             meta = read_meta(f, root)
             images.append(out)
             items.append({"id": rel, "split": split_of(rel), **meta})
-    if sum(it["split"] == "train" for it in items) < 8 or not any(it["split"] == "val" for it in items):
+    if items and not any(it["split"] == "val" for it in items):  # a small folder: hold out its last drawing
+        max(items, key=lambda it: it["id"])["split"] = "val"
+    if sum(it["split"] == "train" for it in items) < 4:
         raise UserError(f"too few drawings could be rendered from {root} ({len(items)}): add more SVGs")
     args.out.mkdir(parents=True, exist_ok=True)
     pack = args.out / "clip.npz"
@@ -173,8 +175,10 @@ def random_caption(item: dict[str, str], rng: random.Random) -> str:
 
 
 def evaluated_categories(items: list[dict[str, str]]) -> list[str]:
+    """Top-level folders with enough drawings; every named folder when fewer than two qualify (small packs)."""
     counts = Counter(top_category(it) for it in items)
-    return sorted(c for c, n in counts.items() if c and n >= MIN_CATEGORY and c not in SKIP_CATEGORIES)
+    cats = sorted(c for c, n in counts.items() if c and n >= MIN_CATEGORY and c not in SKIP_CATEGORIES)
+    return cats if len(cats) >= 2 else sorted(c for c in counts if c)
 
 
 def load_pack(path: Path) -> tuple[np.ndarray, list[dict[str, str]]]:

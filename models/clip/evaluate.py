@@ -49,7 +49,7 @@ def main(args: argparse.Namespace) -> int:
         pick = pick[:: max(1, len(pick) // 24)][:24]
         img = embed_images(model, val_images[pick])
         sim = img @ embed_texts(model, [category_prompt(c) for c in cats]).T  # (24, C)
-        top = sim.topk(3, dim=1).indices.tolist()
+        top = sim.topk(min(3, len(cats)), dim=1).indices.tolist()
         labels = [(top_category(val_items[i]), [cats[j] for j in t]) for i, t in zip(pick, top, strict=True)]
         write_sheet(args.sheet, val_images[pick], labels)
         print(f"sheet {args.sheet}")

@@ -47,11 +47,13 @@ def zero_shot(
     cap_emb = embed_texts(model, unique)  # (M, D)
     truth = torch.tensor([unique.index(c) for c in captions])
     sim = img @ cap_emb.T  # (N, M)
-    cats = cats or evaluated_categories(items)
+    cats = cats or evaluated_categories(items) or ["drawing"]
     keep = [i for i, it in enumerate(items) if top_category(it) in cats]
     cat_emb = embed_texts(model, [category_prompt(c) for c in cats])  # (C, D)
     cat_truth = torch.tensor([cats.index(top_category(items[i])) for i in keep])
     cat_sim = img[keep] @ cat_emb.T  # (K, C)
+    if not keep:  # no held-out drawing in an evaluated category
+        cat_sim, cat_truth = torch.zeros(1, len(cats)), torch.tensor([-1])
     per_cat = {
         c: round(float((cat_sim[cat_truth == j].argmax(1) == j).float().mean()), 4)
         for j, c in enumerate(cats)
