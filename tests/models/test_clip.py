@@ -62,8 +62,10 @@ def write_shape_pack(path: Path, n: int = 96, size: int = 40) -> Path:
     for i in range(n):
         kind = SHAPES[i % len(SHAPES)]
         images.append(shape_image(kind, size, rng))
-        meta.append({"id": f"shapes/{kind}/{i}.svg", "split": "val" if i >= n - 12 else "train", "title": kind,
-                     "keywords": f"{kind}, shape", "category": f"{'round' if kind in ('circle', 'spiral') else 'angular'}/{kind}"})  # fmt: skip
+        family = "round" if kind in ("circle", "spiral") else "angular"
+        split = "val" if i >= n - 12 else "train"
+        meta.append({"id": f"shapes/{kind}/{i}.svg", "split": split, "title": kind, "keywords": f"{kind}, shape",
+                     "category": f"{family}/{kind}"})  # fmt: skip
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, images=np.stack(images), meta=np.array([json.dumps(m) for m in meta]))
     return path
