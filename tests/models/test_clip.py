@@ -198,8 +198,27 @@ def test_open_clip_state_dict_loads_with_named_or_inferred_architecture(tmp_path
             ids = open_clip.get_tokenizer("tiny-test-ViT")(["a cat"])
             want_t = torch.nn.functional.normalize(ref.encode_text(ids), dim=-1)
             assert torch.allclose(model.encode_text(["a cat"]), want_t, atol=1e-5)
-    with pytest.raises(UserError, match="does not fit architecture"):
+    with pytest.raises(UserError, match="does not fit architecture ViT-B-32: size mismatch"):
         load_clip(tmp_path / "oc.pt", arch="ViT-B-32")
+
+
+def test_openai_torchscript_archive_loads_as_its_quickgelu_architecture(tmp_path: Path) -> None:
+    import open_clip
+
+    for name, quick in (("tiny-test-ViT", False), ("tiny-test-ViT-quickgelu", True)):
+        (tmp_path / f"{name}.json").write_text(json.dumps({**TINY_OPEN_CLIP, "quick_gelu": quick}))
+        open_clip.add_model_config(tmp_path / f"{name}.json")
+    torch.manual_seed(1)
+    ref = open_clip.create_model("tiny-test-ViT-quickgelu", pretrained=None).eval().half()  # OpenAI ships fp16
+    example = (torch.rand(1, 3, 32, 32).half(), torch.zeros(1, 16, dtype=torch.long))
+    torch.jit.trace(ref, example, check_trace=False).save(str(tmp_path / "openai.pt"))
+    model = load_clip(tmp_path / "openai.pt")
+    assert model.name == "tiny-test-ViT-quickgelu"
+    ref = ref.float()
+    x = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        want = torch.nn.functional.normalize(ref.encode_image((x - model.mean) / model.std), dim=-1)
+        assert torch.allclose(model.encode_image(x), want, atol=1e-5)
 
 
 # -- the commands ---------------------------------------------------------------------------------------------
