@@ -223,7 +223,19 @@ def test_openai_torchscript_archive_loads_as_its_quickgelu_architecture(tmp_path
 
 # -- the commands ---------------------------------------------------------------------------------------------
 def _run(*argv: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "run.py", *argv], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    """run.py's own main, in this process (the verbs' code path without a new interpreter per call)."""
+    import contextlib
+    import importlib.util
+    import io
+
+    spec = importlib.util.spec_from_file_location("run_entry", ROOT / "run.py")
+    assert spec is not None and spec.loader is not None
+    entry = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(entry)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = entry.main(list(argv))
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
 
 
 def test_build_train_eval_export_score(tmp_path: Path) -> None:
