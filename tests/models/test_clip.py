@@ -233,8 +233,10 @@ def _run(*argv: str) -> subprocess.CompletedProcess:
     entry = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(entry)
     out, err = io.StringIO(), io.StringIO()
+    threads = torch.get_num_threads()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = entry.main(list(argv))
+    torch.set_num_threads(threads)  # train-clip/clip-eval set their own: leave the rest of the suite as it was
     return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
 
 
