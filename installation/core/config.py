@@ -114,6 +114,14 @@ class SitterConfig:
 
 
 @dataclass(frozen=True)
+class ClipConfig:
+    enabled: bool = True
+    models: str = "installation/assets/models"  # folder of clip_image.onnx + clip_text.onnx
+    hz: float = 2.0  # at most this many scores a second, in a worker thread
+    threads: int = 1  # ONNX Runtime intra-op threads for the two encoders
+
+
+@dataclass(frozen=True)
 class AppConfig:
     display: DisplayConfig = field(default_factory=DisplayConfig)
     canvas: CanvasConfig = field(default_factory=CanvasConfig)
@@ -124,6 +132,7 @@ class AppConfig:
     plotter: PlotterConfig = field(default_factory=PlotterConfig)
     calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
     sitter: SitterConfig = field(default_factory=SitterConfig)
+    clip: ClipConfig = field(default_factory=ClipConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -239,6 +248,7 @@ def _check_values(cfg: AppConfig) -> None:
         ("sitter.stroke_budget", cfg.sitter.stroke_budget),
         ("sitter.target_minutes", cfg.sitter.target_minutes),
         ("sitter.robot_speed_mm_s", cfg.sitter.robot_speed_mm_s),
+        ("clip.hz", cfg.clip.hz),
     ):
         positive(key, value)
     if not 0 <= cfg.osc.port <= 65535 or cfg.osc.state_hz <= 0 or cfg.osc.queue_size <= 0:

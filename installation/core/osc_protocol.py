@@ -64,6 +64,7 @@ STATE: tuple[Address, ...] = (
     Address("/state/plotter/progress", "f", "Fraction of the plot drawn, 0..1."),
     Address("/state/sitter/state", "s", "Sitter mode: idle, detecting, capturing, sketching, drawing, done, aborted."),
     Address("/state/sitter/guidance", "s", "Sitter mode: the guidance line shown on screen."),
+    Address("/state/clip/score", "f", "CLIP cosine similarity of the AI image with the prompt (0 with no prompt)."),
     Address("/state/error", "s", "The newest error, or empty."),
     Address("/pong", "", "Answer to /ping."),
     Address("/error", "s", "Sent back to a sender whose message was refused: the address and the reason."),

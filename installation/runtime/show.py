@@ -101,6 +101,7 @@ class Show:
         self.prompt = ""
         self.last_error = ""
         self.streamer = None  # the plotter link while a plot runs
+        self.clip_score = None  # the newest ClipScore of the AI image against the prompt
         size = cfg.canvas.size
         self.canvas = Canvas(size, cfg.model.input_size, cfg.canvas.min_width, cfg.canvas.max_width)
         self.sessions = [read_session(p) for p in (opts.sessions or default_sessions())]
@@ -189,6 +190,7 @@ class Show:
         control, state_out = self._open_osc()
         worker = InferenceWorker(model, self.sketches, self.answers, self.stop)
         worker.start()
+        clip = self._start_clip()
         if camera is not None:
             camera.start()
             paper.start()
@@ -257,6 +259,8 @@ class Show:
                 if ai is not None:
                     renderer.set_ai(ai.image, now)
                     pending = ai
+                if clip is not None:
+                    self._clip_step(clip, hud)
                 hud.fps, hud.mode = self.metrics.recent_fps(), mode
                 hud.latency_ms, hud.inference_ms = (
                     self.metrics.recent_latency(),
@@ -292,6 +296,8 @@ class Show:
         finally:
             self.stop.set()
             worker.join(timeout=2)
+            if clip is not None:
+                clip.join(timeout=2)
             if control is not None:
                 control.stop()
             if self.streamer is not None:
@@ -315,6 +321,29 @@ class Show:
         )
         return summary
 
+    # -- CLIP score -----------------------------------------------------------------------------------------
+    def _start_clip(self):  # noqa: ANN202 - ClipScoreWorker | None
+        if not self.cfg.clip.enabled:
+            return None
+        from installation.runtime.clip_worker import ClipScoreWorker
+
+        c = self.cfg.clip
+        clip = ClipScoreWorker(self.cfg.resolve(c.models), c.hz, c.threads, self.stop)
+        clip.start()
+        return clip
+
+    def _clip_step(self, clip, hud) -> None:  # noqa: ANN001
+        """Offer the shown AI image and the prompt to the CLIP worker; pick up its newest score (no waiting)."""
+        ai = self.answers.peek()
+        if ai is not None:
+            clip.offer(ai.image, self.prompt)
+        score = clip.latest.take(timeout=0)
+        if score is not None:
+            self.clip_score = score
+            hud.clip = score.hud_line() if score.prompt else ""
+        if clip.error and not self.last_error:
+            self.last_error = f"CLIP scoring is off: {clip.error}"
+
     # -- OSC ------------------------------------------------------------------------------------------------
     def _open_osc(self):  # noqa: ANN202 - (ControlSurface | None, StateBroadcaster | None)
         if not self.cfg.osc.enabled:
@@ -334,6 +363,7 @@ class Show:
             "layout": renderer.layout,
             "prompt": self.prompt,
             "model": f"{model.name} on {model.provider}",
+            "clip/score": round(self.clip_score.cosine, 4) if self.clip_score is not None else None,
             "plotter/queue": self.streamer.queued if self.streamer is not None else 0,
             "plotter/progress": round(self.streamer.progress, 4) if self.streamer is not None else 0.0,
             "error": self.last_error or (control.counters.last_error if control is not None else ""),
