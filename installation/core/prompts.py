@@ -1,4 +1,4 @@
-"""Weighted text prompts: `a face:1 | scribble:-0.5` → (WeightedPrompt("a face", 1.0), WeightedPrompt("scribble", -0.5)).
+"""Weighted text prompts: `a face:1 | scribble:-0.5` → (("a face", 1.0), ("scribble", -0.5)) as WeightedPrompts.
 
 Parts are separated by `|`. A part may end in `:WEIGHT` (a number; default 1). A negative weight pushes the image
 away from that text. At least one part must have a positive weight, or there is nothing to steer towards.
