@@ -5,7 +5,10 @@ from installation.core.prompts import WeightedPrompt, format_prompts, parse_prom
 
 
 def test_weights_and_negatives() -> None:
-    assert parse_prompts("a face:1 | scribble:-0.5") == (WeightedPrompt("a face", 1.0), WeightedPrompt("scribble", -0.5))
+    assert parse_prompts("a face:1 | scribble:-0.5") == (
+        WeightedPrompt("a face", 1.0),
+        WeightedPrompt("scribble", -0.5),
+    )
 
 
 def test_default_weight_and_whitespace() -> None:
