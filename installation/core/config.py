@@ -22,6 +22,7 @@ DEFAULTS_FILE = PACKAGE_ROOT / "installation" / "config" / "default.toml"
 LAYOUTS = ("side", "ai", "overlay")
 SOURCES = ("tablet", "replay", "camera")
 PROVIDERS = ("tensorrt", "cuda", "cpu")
+GENERATORS = ("pix2pix", "strokes", "portrait", "pixels")  # pix2pix: the plain answer; the others: CLIP-steered
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,19 @@ class PlotterConfig:
 
 
 @dataclass(frozen=True)
+class SteerConfig:
+    generator: str = "pix2pix"
+    clip: str = ""
+    prompts: list[str] = field(default_factory=lambda: ["a drawing of a face"])
+    size: int = 128
+    steps: int = 300
+    every: int = 4
+    cutouts: int = 6
+    strokes: int = 32
+    threads: int = 1
+
+
+@dataclass(frozen=True)
 class AppConfig:
     display: DisplayConfig = field(default_factory=DisplayConfig)
     canvas: CanvasConfig = field(default_factory=CanvasConfig)
@@ -99,6 +113,7 @@ class AppConfig:
     paths: PathsConfig = field(default_factory=PathsConfig)
     osc: OscConfig = field(default_factory=OscConfig)
     plotter: PlotterConfig = field(default_factory=PlotterConfig)
+    steer: SteerConfig = field(default_factory=SteerConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -197,6 +212,15 @@ def _check_values(cfg: AppConfig) -> None:
 
     choice("display.layout", cfg.display.layout, LAYOUTS)
     choice("input.source", cfg.input.source, SOURCES)
+    choice("steer.generator", cfg.steer.generator, GENERATORS)
+    if not cfg.steer.prompts:
+        raise UserError("config 'steer.prompts' must hold at least one prompt (key P cycles through them)")
+    from installation.core.prompts import parse_prompts
+
+    for text in cfg.steer.prompts:
+        parse_prompts(text)
+    if not 32 <= cfg.steer.size <= 512:
+        raise UserError(f"config 'steer.size' must be 32..512, got {cfg.steer.size}")
     for p in cfg.model.providers:
         choice("model.providers[]", p, PROVIDERS)
     for key, value in (
@@ -207,6 +231,11 @@ def _check_values(cfg: AppConfig) -> None:
         ("model.input_size", cfg.model.input_size),
         ("input.replay_speed", cfg.input.replay_speed),
         ("canvas.max_width", cfg.canvas.max_width),
+        ("steer.steps", cfg.steer.steps),
+        ("steer.every", cfg.steer.every),
+        ("steer.cutouts", cfg.steer.cutouts),
+        ("steer.strokes", cfg.steer.strokes),
+        ("steer.threads", cfg.steer.threads),
     ):
         positive(key, value)
     if not 0 <= cfg.osc.port <= 65535 or cfg.osc.state_hz <= 0 or cfg.osc.queue_size <= 0:

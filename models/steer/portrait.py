@@ -44,6 +44,13 @@ class PortraitGenerator(SteerGenerator):
         self.ink_penalty = ink_penalty
         self._last_added: Tensor | None = None
 
+    @torch.no_grad()
+    def set_sketch(self, sketch: Tensor) -> None:
+        """A newer drawing (H', W') in [0, 1]: replaces the visitor's part in place; the added strokes stay."""
+        if sketch.shape != self.sketch.shape[1:]:
+            sketch = torch.nn.functional.interpolate(sketch[None, None].float(), size=self.size, mode="area")[0, 0]
+        self.sketch.copy_(sketch[None])
+
     def combined_sketch(self) -> Tensor:
         """(1, H, W): the visitor's sketch with the added strokes multiplied on (ink darkens)."""
         added = self.added()[:1]  # (1, H, W) grey strokes on white
