@@ -168,7 +168,10 @@ def _fit(img: np.ndarray, size: int) -> np.ndarray:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", type=Path, required=True, help="training checkpoint (.pt)")
     p.add_argument("--out", type=Path, required=True, help="ONNX file to write (FILE.parity.json goes beside it)")
-    p.add_argument("--kind", default="pix2pix", choices=sorted(EXPORTERS), help="model kind")
+    p.add_argument(
+        "--kind", default="pix2pix", choices=sorted([*EXPORTERS, "clip"]), help="model kind (clip: --out is a folder)"
+    )
+    p.add_argument("--clip-arch", help="open_clip architecture of a --kind clip file (default: inferred)")
     p.add_argument("--opset", type=int, default=17, help="ONNX opset, 17 or newer")
     p.add_argument("--dynamic-batch", action="store_true", help="batch dimension left free")
     p.add_argument("--fp16", action="store_true", help="also write FILE.fp16.onnx when its parity is acceptable")
@@ -179,6 +182,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.kind == "clip":
+        return _main_clip(args)
     report = export(
         args.checkpoint,
         args.out,
@@ -200,6 +205,19 @@ def main(args: argparse.Namespace) -> int:
         f = report["fp16"]
         print(f"wrote {f['file']}: fp16 max |diff| to torch fp32 = {f['max_abs_diff']:.2e} (≤ {f['tolerance']:.0e})")
     print(f"report: {parity_report_path(args.out)}")
+    return 0
+
+
+def _main_clip(args: argparse.Namespace) -> int:
+    from models.clip.export_onnx import export_clip
+
+    tol = args.tolerance if args.tolerance != 1e-3 else 1e-4  # embeddings are unit vectors: a tighter default
+    report = export_clip(
+        args.checkpoint, args.out, args.opset, tol, args.parity_data, args.parity_count, args.clip_arch
+    )
+    for name, p in report["files"].items():
+        print(f"wrote {args.out / name}: max |ONNX Runtime - torch| = {p['max_abs_diff']:.2e} on {p['source']}")
+    print(f"report: {args.out / 'clip.parity.json'}")
     return 0
 
 

@@ -61,6 +61,7 @@ class HudInfo:
     provider: str
     model: str
     mode: str
+    clip: str = ""  # e.g. 'CLIP +0.312 "a cat"'; empty: no line
 
 
 class Renderer:
@@ -128,6 +129,8 @@ class Renderer:
                 f"{hud.fps:5.1f} fps   pen-to-photon {hud.latency_ms:5.1f} ms   model {hud.inference_ms:5.1f} ms",
                 f"{hud.model} on {hud.provider}   layout {self.layout}   {hud.mode}",
             ]
+            if hud.clip:
+                lines.append(hud.clip)
             self._text(lines, (8, 6), (255, 230, 120))
 
     def _draw_sketch(self, rect: tuple[int, int, int, int]) -> None:

@@ -105,6 +105,14 @@ class SteerConfig:
 
 
 @dataclass(frozen=True)
+class ClipConfig:
+    enabled: bool = True
+    models: str = "installation/assets/models"  # folder of clip_image.onnx + clip_text.onnx
+    hz: float = 2.0  # at most this many scores a second, in a worker thread
+    threads: int = 1  # ONNX Runtime intra-op threads for the two encoders
+
+
+@dataclass(frozen=True)
 class AppConfig:
     display: DisplayConfig = field(default_factory=DisplayConfig)
     canvas: CanvasConfig = field(default_factory=CanvasConfig)
@@ -114,6 +122,7 @@ class AppConfig:
     osc: OscConfig = field(default_factory=OscConfig)
     plotter: PlotterConfig = field(default_factory=PlotterConfig)
     steer: SteerConfig = field(default_factory=SteerConfig)
+    clip: ClipConfig = field(default_factory=ClipConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -236,6 +245,7 @@ def _check_values(cfg: AppConfig) -> None:
         ("steer.cutouts", cfg.steer.cutouts),
         ("steer.strokes", cfg.steer.strokes),
         ("steer.threads", cfg.steer.threads),
+        ("clip.hz", cfg.clip.hz),
     ):
         positive(key, value)
     if not 0 <= cfg.osc.port <= 65535 or cfg.osc.state_hz <= 0 or cfg.osc.queue_size <= 0:

@@ -66,6 +66,7 @@ STATE: tuple[Address, ...] = (
     Address("/state/model", "s", "Image model and the provider it runs on."),
     Address("/state/plotter/queue", "i", "Paths waiting to be drawn."),
     Address("/state/plotter/progress", "f", "Fraction of the plot drawn, 0..1."),
+    Address("/state/clip/score", "f", "CLIP cosine similarity of the AI image with the prompt (0 with no prompt)."),
     Address("/state/error", "s", "The newest error, or empty."),
     Address("/pong", "", "Answer to /ping."),
     Address("/error", "s", "Sent back to a sender whose message was refused: the address and the reason."),

@@ -104,6 +104,7 @@ class Show:
         self.steer_worker: SteerWorker | None = None
         self.last_error = ""
         self.streamer = None  # the plotter link while a plot runs
+        self.clip_score = None  # the newest ClipScore of the AI image against the prompt
         size = cfg.canvas.size
         self.canvas = Canvas(size, cfg.model.input_size, cfg.canvas.min_width, cfg.canvas.max_width)
         self.sessions = [read_session(p) for p in (opts.sessions or default_sessions())]
@@ -188,6 +189,7 @@ class Show:
         worker.start()
         if self.generator != "pix2pix":
             self._request_steer(restart=True)
+        clip = self._start_clip()
         if camera is not None:
             camera.start()
         log.info(
@@ -257,6 +259,8 @@ class Show:
                 if ai is not None:
                     renderer.set_ai(ai.image, now)
                     pending = ai if self.generator == "pix2pix" else None  # latency: pix2pix answers only
+                if clip is not None:
+                    self._clip_step(clip, hud)
                 hud.fps, hud.mode = self.metrics.recent_fps(), mode
                 hud.latency_ms, hud.inference_ms = (
                     self.metrics.recent_latency(),
@@ -294,6 +298,8 @@ class Show:
             worker.join(timeout=2)
             if self.steer_worker is not None:
                 self.steer_worker.join(timeout=5)
+            if clip is not None:
+                clip.join(timeout=2)
             if control is not None:
                 control.stop()
             if self.streamer is not None:
@@ -320,6 +326,29 @@ class Show:
             summary.update(steer_steps=w.steps, steer_frames=w.frames_out, steer_retargets=w.retargets)
         return summary
 
+    # -- CLIP score -----------------------------------------------------------------------------------------
+    def _start_clip(self):  # noqa: ANN202 - ClipScoreWorker | None
+        if not self.cfg.clip.enabled:
+            return None
+        from installation.runtime.clip_worker import ClipScoreWorker
+
+        c = self.cfg.clip
+        clip = ClipScoreWorker(self.cfg.resolve(c.models), c.hz, c.threads, self.stop)
+        clip.start()
+        return clip
+
+    def _clip_step(self, clip, hud) -> None:  # noqa: ANN001
+        """Offer the shown AI image and the prompt to the CLIP worker; pick up its newest score (no waiting)."""
+        ai = (self.answers if self.generator == "pix2pix" else self.steer_frames).peek()  # the image shown
+        if ai is not None:
+            clip.offer(ai.image, self.prompt)
+        score = clip.latest.take(timeout=0)
+        if score is not None:
+            self.clip_score = score
+            hud.clip = score.hud_line() if score.prompt else ""
+        if clip.error and not self.last_error:
+            self.last_error = f"CLIP scoring is off: {clip.error}"
+
     # -- OSC ------------------------------------------------------------------------------------------------
     def _open_osc(self):  # noqa: ANN202 - (ControlSurface | None, StateBroadcaster | None)
         if not self.cfg.osc.enabled:
@@ -339,6 +368,7 @@ class Show:
             "layout": renderer.layout,
             "prompt": self.prompt,
             "model": f"{model.name} on {model.provider}",
+            "clip/score": round(self.clip_score.cosine, 4) if self.clip_score is not None else None,
             "plotter/queue": self.streamer.queued if self.streamer is not None else 0,
             "plotter/progress": round(self.streamer.progress, 4) if self.streamer is not None else 0.0,
             "error": self.last_error or (control.counters.last_error if control is not None else ""),

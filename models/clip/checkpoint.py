@@ -51,7 +51,9 @@ def load_small_clip(path: Path) -> SmallClip:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises many kinds for truncated or foreign files
-        raise UserError(f"CLIP checkpoint {path} cannot be read ({type(e).__name__}): it is truncated or not one") from e
+        raise UserError(
+            f"CLIP checkpoint {path} cannot be read ({type(e).__name__}): it is truncated or not one"
+        ) from e
     if not is_small_clip(state):
         raise UserError(f"{path} is not a small-CLIP checkpoint of this project (no '{FORMAT}' marker)")
     return model_from_state(state, path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -55,14 +56,18 @@ class OpenClipModel(ClipModel):
 def read_state_dict(path: Path) -> tuple[dict[str, Tensor], bool]:
     """The file's weights and whether it was an OpenAI TorchScript archive."""
     try:
-        archive = torch.jit.load(str(path), map_location="cpu")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch.jit.load's deprecation notice: OpenAI ships TorchScript
+            archive = torch.jit.load(str(path), map_location="cpu")
         return {k: v for k, v in archive.state_dict().items() if k not in _OPENAI_EXTRA}, True
     except Exception:  # not TorchScript: a plain state dict
         pass
     try:
         state: Any = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
-        raise UserError(f"CLIP file {path} cannot be read ({type(e).__name__}): give an OpenAI .pt or an open_clip state dict") from e
+        raise UserError(
+            f"CLIP file {path} cannot be read ({type(e).__name__}): give an OpenAI .pt or an open_clip state dict"
+        ) from e
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]
     if not isinstance(state, dict) or "token_embedding.weight" not in {re.sub(r"^module\.", "", k) for k in state}:

@@ -44,9 +44,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         p.add_argument("--limit", type=int, help="process at most this many source items")
         p.add_argument("--max-mb", type=float, default=55.0, help="pack size budget (people are kept first)")
         p.add_argument("--workers", type=int, default=2)
+    from models.clip.data import add_arguments as add_clip
+
+    add_clip(sub)
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.source_kind == "clip":
+        from models.clip.data import build
+
+        return build(args)
     if not args.source.is_dir():
         raise UserError(f"source folder {args.source} does not exist: give a folder of SVGs, photos or pairs")
     cache = args.out / "cache"

@@ -1,0 +1,150 @@
+"""`run.py train-clip`: train the small CLIP contrastively on the clipart pack, within a wall-time budget.
+
+Symmetric InfoNCE over a batch of (augmented drawing, random caption) pairs with a learnable temperature.
+The learning rate follows the elapsed fraction of the time budget (warm-up, then cosine), so a short budget
+still ends annealed. The held-out split is scored every `--eval-every` steps; OUT/best.pt (fp16 weights, config
+inside) keeps the best caption+category top-1, OUT/last.pt the latest; OUT/metrics.jsonl one line per score.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from installation.core.errors import UserError
+
+log = logging.getLogger(__name__)
+PER_NAME = 40  # drawings of one name per epoch
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=Path, required=True, help="clip.npz from `run.py build-data clip`")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--time-budget-min", type=float, default=15.0)
+    parser.add_argument("--seed", type=int, default=0, help="weights initialisation")
+    parser.add_argument("--order-seed", type=int, default=0, help="data order, augmentations and captions")
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--eval-every", type=int, default=300, help="steps between held-out scores")
+    parser.add_argument("--tiny", action="store_true", help="the tiny test config (for smoke runs)")
+
+
+def main(args: argparse.Namespace) -> int:
+    from models.clip.checkpoint import save_checkpoint
+    from models.clip.config import TINY, ClipConfig
+    from models.clip.data import evaluated_categories, load_pack
+    from models.clip.metrics import held_out, zero_shot
+    from models.clip.networks import SmallClip
+
+    torch.set_num_threads(args.threads)
+    images, items = load_pack(args.data)
+    train_idx = [i for i, it in enumerate(items) if it["split"] == "train"]
+    if len(train_idx) < args.batch:
+        raise UserError(f"{args.data} has {len(train_idx)} training drawings, fewer than --batch {args.batch}")
+    val_images, val_items = held_out(images, items)
+    cats = evaluated_categories(items)
+    torch.manual_seed(args.seed)
+    cfg = TINY if args.tiny else ClipConfig()
+    model = SmallClip(cfg)
+    decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and n != "text.pos"]
+    rest = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and n != "text.pos")]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": rest, "weight_decay": 0.0}], args.lr)
+    batches = Batches(images, items, train_idx, cfg.image_size, args.batch, args.order_seed)
+    args.out.mkdir(parents=True, exist_ok=True)
+    budget = args.time_budget_min * 60.0
+    t0, step, best, losses = time.monotonic(), 0, -1.0, []
+    record = {"seed": args.seed, "order_seed": args.order_seed, "data": str(args.data), "train": len(train_idx)}
+    with (args.out / "metrics.jsonl").open("a") as mlog:
+        while True:
+            frac = (time.monotonic() - t0) / budget
+            done = frac >= 1.0
+            if step and (step % args.eval_every == 0 or done):
+                model.eval()
+                m = zero_shot(model, val_images, val_items, cats)
+                model.train()
+                m.update(step=step, wall_s=round(time.monotonic() - t0, 1), loss=round(float(np.mean(losses)), 4))
+                losses.clear()
+                mlog.write(json.dumps({k: v for k, v in m.items() if k != "category_top1_per_category"}) + "\n")
+                mlog.flush()
+                log.info(
+                    "step %d loss %.3f caption top1 %.3f/top5 %.3f, category top1 %.3f/top5 %.3f",
+                    step,
+                    m["loss"],
+                    m["caption_top1"],
+                    m["caption_top5"],
+                    m["category_top1"],
+                    m["category_top5"],
+                )
+                extra = {**record, "step": step, "wall_s": m["wall_s"], "metrics": m}
+                save_checkpoint(args.out / "last.pt", model, half=True, **extra)
+                score = m["caption_top1"] + m["category_top1"]
+                if score > best:
+                    best = score
+                    save_checkpoint(args.out / "best.pt", model, half=True, **extra)
+            if done:
+                break
+            for g in opt.param_groups:
+                g["lr"] = args.lr * min(1.0, frac / 0.05) * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0)))
+            x, texts = batches.next()
+            loss = clip_loss(model, x, model.tokenize(texts))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                model.logit_scale.clamp_(0, math.log(100))
+            losses.append(float(loss.detach()))
+            step += 1
+            if step % 50 == 0:
+                log.debug("step %d loss %.3f frac %.2f", step, float(loss), frac)
+    summary = {**record, "steps": step, "wall_s": round(time.monotonic() - t0, 1), "best_score": round(best, 4)}
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
+    print(f"trained {step} steps in {summary['wall_s']} s; best {args.out / 'best.pt'}")
+    return 0
+
+
+def clip_loss(model, x: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:  # noqa: ANN001
+    """Symmetric InfoNCE: x (B, 3, S, S) in [0, 1], ids (B, L) → scalar."""
+    img = model.encode_image(x)  # (B, D)
+    txt = model.encode_tokens(ids)  # (B, D)
+    logits = model.logit_scale.exp() * img @ txt.T  # (B, B)
+    target = torch.arange(len(x))
+    return 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target))
+
+
+class Batches:
+    """Epochs of the training indices in a seeded order; augmented images and a random caption per drawing."""
+
+    def __init__(self, images, items, idx, size, batch, seed) -> None:  # noqa: ANN001
+        self.images, self.items, self.idx, self.size, self.batch = images, items, list(idx), size, batch
+        self.rng, self.np_rng = random.Random(seed), np.random.default_rng(seed)
+        self.order: list[int] = []
+
+    def _epoch(self) -> list[int]:
+        """A shuffled epoch with at most PER_NAME drawings of one name (a few collections would dominate)."""
+        groups: dict[str, list[int]] = {}
+        for i in self.idx:
+            groups.setdefault(self.items[i]["name"], []).append(i)
+        order = [i for g in groups.values() for i in (self.rng.sample(g, PER_NAME) if len(g) > PER_NAME else g)]
+        self.rng.shuffle(order)
+        return order
+
+    def next(self) -> tuple[torch.Tensor, list[str]]:
+        from models.clip.augment import augment
+        from models.clip.data import random_caption
+
+        if len(self.order) < self.batch:
+            self.order = self._epoch()
+        pick, self.order = self.order[: self.batch], self.order[self.batch :]
+        x = np.stack([augment(self.images[i], self.size, self.np_rng) for i in pick])  # (B, S, S, 3) uint8
+        texts = [random_caption(self.items[i], self.rng) for i in pick]
+        return torch.from_numpy(x).permute(0, 3, 1, 2).float() / 255.0, texts
