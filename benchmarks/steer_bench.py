@@ -112,6 +112,7 @@ def main() -> int:
     ap.add_argument("--size", type=int, default=128)
     ap.add_argument("--strokes", type=int, default=48)
     ap.add_argument("--cutouts", type=int, default=8)
+    ap.add_argument("--colour", action="store_true", help="colour strokes instead of grey ink")
     ap.add_argument("--limit", type=int, default=len(PROMPTS), help="first N prompts only (smoke runs)")
     ap.add_argument("--speed-steps", type=int, default=15)
     ap.add_argument("--threads", type=int, default=2)
@@ -125,7 +126,7 @@ def main() -> int:
     t0 = time.perf_counter()
     images, starts, per_prompt = [], [], []
     for i, prompt in enumerate(prompts):
-        gen = StrokesGenerator(size=args.size, n_strokes=args.strokes, seed=i)
+        gen = StrokesGenerator(size=args.size, n_strokes=args.strokes, seed=i, colour=args.colour)
         starts.append(_render(gen))  # the unsteered start, for the chance-level row
         st = Steerer(clip, gen, prompt, CutoutParams(count=args.cutouts), seed=i)
         t = time.perf_counter()
@@ -143,8 +144,8 @@ def main() -> int:
         "machine": {"cpu": platform.processor() or platform.machine(), "threads": args.threads,
                     "loadavg_at_end": [round(x, 2) for x in os.getloadavg()], "torch": torch.__version__},
         "setup": {"generator": "strokes", "size": args.size, "strokes": args.strokes, "steps": args.steps,
-                  "cutouts": args.cutouts, "prompts": len(prompts), "steer_clip": str(args.clip or "embedded"),
-                  "judge": str(args.judge or "embedded judge")},
+                  "cutouts": args.cutouts, "colour": args.colour, "prompts": len(prompts),
+                  "steer_clip": str(args.clip or "embedded"), "judge": str(args.judge or "embedded judge")},
         "quality": {"judge": rank_summary(judge_r), "steer_clip_itself": rank_summary(self_r),
                     "unsteered_start_judge": rank_summary(start_r), "chance_top1": round(1 / len(prompts), 3)},
         "steer_seconds_total": round(steer_s, 1),
@@ -154,10 +155,14 @@ def main() -> int:
         labels = [f"{p['prompt'][13:]} (#{p['judge_rank']})" for p in per_prompt]
         sheet(images, labels, args.sheet)
     sp = {}
-    for kind, size in (("strokes", 128), ("strokes", 224), ("pixels", 128), ("pixels", 224), ("portrait", 256)):
-        sp[f"{kind}_{size}"] = speed(kind, size, clip, args.speed_steps, args.cutouts)
-        print(kind, size, sp[f"{kind}_{size}"], flush=True)
+    for threads in sorted({1, 2}):  # both: on a shared machine 1 thread can beat 2 by far
+        torch.set_num_threads(threads)
+        for kind, size in (("strokes", 128), ("strokes", 224), ("pixels", 128), ("pixels", 224), ("portrait", 256)):
+            key = f"{kind}_{size}_threads{threads}"
+            sp[key] = speed(kind, size, clip, args.speed_steps, args.cutouts)
+            print(key, sp[key], flush=True)
     result["speed"] = sp
+    result["loadavg_after_speed"] = [round(x, 2) for x in os.getloadavg()]
     result["peak_rss_mb"] = round(peak_rss_mb(), 1)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2) + "\n")

@@ -35,6 +35,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--start", type=Path, help="start from a sketch or AI image (.png) or a session (.jsonl)")
     p.add_argument("--size", type=int, default=224, help="image side for strokes and pixels (portrait: its model's)")
     p.add_argument("--strokes", type=int, default=48, help="number of strokes (portrait: added strokes, ≤ 32)")
+    p.add_argument("--colour", action="store_true", help="strokes in colour (default: grey ink, as a plotter draws)")
     p.add_argument("--cutouts", type=int, default=8, help="augmented views per step")
     p.add_argument("--frames", type=Path, help="write progressive frames here (PNG every --every steps)")
     p.add_argument("--every", type=int, default=25, help="steps between progressive frames / log lines")
@@ -103,7 +104,7 @@ def main(args: argparse.Namespace) -> int:
     from models.steer.steerer import Steerer
 
     clip = load_clip(args.clip)
-    gen = make_generator(args.generator, args.size, args.seed, args.start, args.strokes)
+    gen = make_generator(args.generator, args.size, args.seed, args.start, args.strokes, colour=args.colour)
     steerer = Steerer(clip, gen, prompts, CutoutParams(count=args.cutouts), seed=args.seed)
     t0 = time.perf_counter()
     frame = None

@@ -72,13 +72,14 @@ def make_generator(
     start: Path | None = None,
     n_strokes: int = 48,
     checkpoint: Path | None = None,
+    colour: bool = False,
 ) -> SteerGenerator:
     """The named generator, optionally starting from `start` (portrait: the sketch; default an embedded one)."""
     if kind == "strokes":
         from models.steer.strokes import StrokesGenerator
 
         lines = load_start(start, size).lines if start else None
-        return StrokesGenerator(size=size, n_strokes=n_strokes, init_paths=lines, seed=seed)
+        return StrokesGenerator(size=size, n_strokes=n_strokes, init_paths=lines, seed=seed, colour=colour)
     if kind == "pixels":
         from models.steer.pixels import PixelsGenerator
 
