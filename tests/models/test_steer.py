@@ -204,3 +204,27 @@ def test_cli_writes_png_and_mm_svg(tmp_path: Path) -> None:
     assert (round(w * mm), round(h * mm)) == (210, 297) and len(paths) >= 1
     assert all(p[:, 0].min() * mm >= 15 - 0.01 and p[:, 0].max() * mm <= 195 + 0.01 for p in paths)  # margins
     assert sorted(x.name for x in (tmp_path / "frames").iterdir()) == ["step_00002.png", "step_00004.png"]
+
+
+def test_start_from_a_session_or_an_image(tmp_path: Path) -> None:
+    import cv2
+
+    from installation.core.errors import UserError
+    from models.steer.sources import DEFAULT_SKETCH, load_start, make_generator
+
+    s = load_start(DEFAULT_SKETCH, 64)
+    assert s.image.shape == (3, 64, 64) and s.image.min() < 0.5 < s.image.max()  # ink on paper
+    assert s.lines and all(ln.min() >= 0 and ln.max() <= 1 for ln in s.lines)
+    gen = make_generator("strokes", 64, start=DEFAULT_SKETCH, n_strokes=len(s.lines) + 2)
+    assert isinstance(gen, StrokesGenerator)
+    assert torch.allclose(gen.ctrl[0, 0], torch.from_numpy(s.lines[0][0]).float(), atol=1e-5)  # the longest line
+    img = np.full((80, 80, 3), 255, np.uint8)
+    cv2.circle(img, (40, 40), 20, (0, 0, 0), 3)
+    cv2.imwrite(str(tmp_path / "c.png"), img)
+    assert load_start(tmp_path / "c.png", 64).lines  # the circle's contour
+    px = make_generator("pixels", 64, start=tmp_path / "c.png")
+    assert float(px()[:, 32, 32].mean()) > 0.9 and float(px()[:, 32, 16].mean()) < 0.3  # starts as the image
+    for bad in (tmp_path / "none.png", tmp_path / "c.txt"):
+        bad.write_text("x") if bad.suffix == ".txt" else None
+        with pytest.raises(UserError, match=bad.name):
+            load_start(bad, 64)
