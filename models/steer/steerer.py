@@ -97,7 +97,9 @@ class Steerer:
         assert self.target is not None
         self.opt.zero_grad(set_to_none=True)
         img = self.generator()  # (3, H, W)
-        views = cutouts(img, int(self.clip.image_size), self.cut, self.gen)  # (C, 3, S, S)
+        # views at up to twice CLIP's side: encode_image then shrinks them antialiased, so thin strokes survive
+        side = min(2 * int(self.clip.image_size), max(self.generator.size))
+        views = cutouts(img, side, self.cut, self.gen)  # (C, 3, S, S)
         emb = self.clip.encode_image(views)  # type: ignore[operator]  # (C, D)
         loss = steer_loss(emb, self.target) + self.generator.penalty()
         loss.backward()
