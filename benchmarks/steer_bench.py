@@ -124,9 +124,13 @@ def main() -> int:
     ap.add_argument("--sheet", type=Path)
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--size", type=int, default=128)
-    ap.add_argument("--strokes", type=int, default=48)
+    ap.add_argument("--strokes", type=int, default=24)
     ap.add_argument("--cutouts", type=int, default=8)
     ap.add_argument("--colour", action="store_true", help="colour strokes instead of grey ink")
+    ap.add_argument("--noise", type=float, default=CutoutParams.noise, help="cutout noise std")
+    ap.add_argument("--perspective", type=float, default=CutoutParams.perspective, help="cutout corner jitter")
+    ap.add_argument("--max-width", type=float, default=0.03, help="widest stroke, fraction of the side")
+    ap.add_argument("--min-scale", type=float, default=CutoutParams.scale[0], help="smallest crop side")
     ap.add_argument("--limit", type=int, default=len(PROMPTS), help="first N prompts only (smoke runs)")
     ap.add_argument("--speed-steps", type=int, default=15)
     ap.add_argument("--threads", type=int, default=2)
@@ -142,9 +146,12 @@ def main() -> int:
     t0 = time.perf_counter()
     images, starts, per_prompt = [], [], []
     for i, prompt in enumerate(prompts):
-        gen = StrokesGenerator(size=args.size, n_strokes=args.strokes, seed=i, colour=args.colour)
+        gen = StrokesGenerator(
+            size=args.size, n_strokes=args.strokes, seed=i, colour=args.colour, width_range=(0.006, args.max_width)
+        )
         starts.append(_render(gen))  # the unsteered start, for the chance-level row
-        st = Steerer(clip, gen, prompt, CutoutParams(count=args.cutouts), seed=i)
+        cut = CutoutParams(args.cutouts, (args.min_scale, 1.0), perspective=args.perspective, noise=args.noise)
+        st = Steerer(clip, gen, prompt, cut, seed=i)
         t = time.perf_counter()
         frame = list(st.run(args.steps, every=0))[-1]
         images.append(frame.image)
@@ -160,7 +167,9 @@ def main() -> int:
         "machine": {"cpu": platform.processor() or platform.machine(), "threads": args.threads,
                     "loadavg_at_end": [round(x, 2) for x in os.getloadavg()], "torch": torch.__version__},
         "setup": {"generator": "strokes", "size": args.size, "strokes": args.strokes, "steps": args.steps,
-                  "cutouts": args.cutouts, "colour": args.colour, "prompts": len(prompts), "tune_set": args.tune,
+                  "cutouts": args.cutouts, "colour": args.colour, "noise": args.noise,
+                  "perspective": args.perspective, "min_scale": args.min_scale, "max_width": args.max_width,
+                  "prompts": len(prompts), "tune_set": args.tune,
                   "steer_clip": str(args.clip or "embedded"), "judge": str(args.judge or "embedded judge")},
         "quality": {"judge": rank_summary(judge_r), "steer_clip_itself": rank_summary(self_r),
                     "unsteered_start_judge": rank_summary(start_r), "chance_top1": round(1 / len(prompts), 3)},

