@@ -122,7 +122,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--json", type=Path, required=True)
     ap.add_argument("--sheet", type=Path)
-    ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--steps", type=int, default=150)
     ap.add_argument("--size", type=int, default=128)
     ap.add_argument("--strokes", type=int, default=24)
     ap.add_argument("--cutouts", type=int, default=8)

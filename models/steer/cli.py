@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--prompt", required=True, help="text, or weighted parts: 'a face:1 | scribble:-0.5'")
     p.add_argument("--generator", default="strokes", choices=("strokes", "portrait", "pixels"))
-    p.add_argument("--steps", type=int, default=250, help="optimisation steps")
+    p.add_argument("--steps", type=int, default=150, help="optimisation steps (more can over-fit the steering CLIP)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, required=True, help="the result image (.png)")
     p.add_argument("--svg", type=Path, help="also write plotter paths in millimetres")
