@@ -11,6 +11,7 @@ Nothing is ever downloaded: a missing or unreadable file is a UserError naming t
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import torch
@@ -74,7 +75,9 @@ def _load_shipped(path: Path, what: str, device: str) -> ClipModel:
 def _peek_format(path: Path) -> str | None:
     """The 'format' marker of a torch.save'd dict, without failing on other kinds of file."""
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a TorchScript archive (OpenAI) is dispatched to torch.jit.load
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception:
         return None
     return state.get("format") if isinstance(state, dict) else None

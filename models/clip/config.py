@@ -13,8 +13,8 @@ VOCAB_SIZE = 49408  # open_clip's SimpleTokenizer BPE vocabulary (ships inside t
 
 @dataclass(frozen=True)
 class ClipConfig:
-    image_size: int = 64  # native input side; encode_image resizes anything else to it
-    widths: tuple[int, ...] = (32, 64, 128, 256)  # conv stages of the image encoder, each halves the side
+    image_size: int = 48  # native input side; encode_image resizes anything else to it
+    widths: tuple[int, ...] = (16, 32, 64, 128)  # conv stages of the image encoder, each halves the side
     embed_dim: int = 128  # the joint embedding
     context_length: int = 32  # tokens, with start and end tokens; longer captions are truncated
     vocab_size: int = VOCAB_SIZE

@@ -70,8 +70,17 @@ def zero_shot(
         "category_top1": round(topk_hits(cat_sim, cat_truth, 1), 4),
         "category_top5": round(topk_hits(cat_sim, cat_truth, 5), 4),
         "category_chance_top1": round(1 / len(cats), 4),
+        "category_top1_balanced": round(float(np.mean(list(per_cat.values()))), 4) if per_cat else 0.0,
+        "category_majority_top1": _majority(cat_truth, 1),
+        "category_majority_top5": _majority(cat_truth, 5),
         "category_top1_per_category": per_cat,
     }
+
+
+def _majority(truth: torch.Tensor, k: int) -> float:
+    """What always answering the k most frequent held-out categories would score (a constant guess)."""
+    counts = torch.bincount(truth[truth >= 0]) if (truth >= 0).any() else torch.zeros(1)
+    return round(float(counts.sort(descending=True).values[:k].sum() / max(1, len(truth))), 4)
 
 
 def held_out(images: np.ndarray, items: list[dict[str, str]]) -> tuple[np.ndarray, list[dict[str, str]]]:

@@ -131,8 +131,17 @@ def load_openclip_file(path: Path, arch: str | None = None, device: str = "cpu")
     except RuntimeError as e:
         raise UserError(f"unknown open_clip architecture {name!r}: see open_clip.list_models()") from e
     try:
-        model.load_state_dict(sd)
-    except RuntimeError as e:
-        raise UserError(f"CLIP file {path} does not fit architecture {name}: {str(e).splitlines()[0]}") from e
+        result = model.load_state_dict(sd, strict=False)
+    except RuntimeError as e:  # shape mismatches
+        raise UserError(f"CLIP file {path} does not fit architecture {name}: {_first_mismatch(e)}") from e
+    unexpected = [k for k in result.unexpected_keys if not k.endswith("attn_mask")]  # traced archives keep masks
+    if result.missing_keys or unexpected:
+        what = f"missing {result.missing_keys[:3]}" if result.missing_keys else f"unexpected {unexpected[:3]}"
+        raise UserError(f"CLIP file {path} does not fit architecture {name}: {what}; name it with --clip-arch")
     log.info("CLIP %s loaded from %s (%s)", name, path, "OpenAI archive" if openai else "state dict")
     return OpenClipModel(model, name).to(device).eval()
+
+
+def _first_mismatch(e: RuntimeError) -> str:
+    lines = [ln.strip() for ln in str(e).splitlines() if "size mismatch" in ln]
+    return (lines[0] if lines else str(e).splitlines()[0])[:200]

@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--order-seed", type=int, default=0, help="data order, augmentations and captions")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--lr", type=float, default=2e-3)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (1 avoids spin-waits on a busy CPU)")
     parser.add_argument("--eval-every", type=int, default=300, help="steps between held-out scores")
     parser.add_argument("--tiny", action="store_true", help="the tiny test config (for smoke runs)")
 
@@ -55,10 +55,12 @@ def main(args: argparse.Namespace) -> int:
     cats = evaluated_categories(items)
     torch.manual_seed(args.seed)
     cfg = TINY if args.tiny else ClipConfig()
-    model = SmallClip(cfg)
+    model = SmallClip(cfg).to(memory_format=torch.channels_last)  # faster CPU convolutions
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and n != "text.pos"]
     rest = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and n != "text.pos")]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": rest, "weight_decay": 0.0}], args.lr)
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": 0.05}, {"params": rest, "weight_decay": 0.0}], args.lr, fused=True
+    )
     batches = Batches(images, items, train_idx, cfg.image_size, args.batch, args.order_seed)
     args.out.mkdir(parents=True, exist_ok=True)
     budget = args.time_budget_min * 60.0
@@ -96,6 +98,7 @@ def main(args: argparse.Namespace) -> int:
             for g in opt.param_groups:
                 g["lr"] = args.lr * min(1.0, frac / 0.05) * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0)))
             x, texts = batches.next()
+            x = x.contiguous(memory_format=torch.channels_last)
             loss = clip_loss(model, x, model.tokenize(texts))
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -105,7 +108,7 @@ def main(args: argparse.Namespace) -> int:
             losses.append(float(loss.detach()))
             step += 1
             if step % 50 == 0:
-                log.debug("step %d loss %.3f frac %.2f", step, float(loss), frac)
+                log.debug("step %d loss %.3f frac %.2f", step, losses[-1], frac)
     summary = {**record, "steps": step, "wall_s": round(time.monotonic() - t0, 1), "best_score": round(best, 4)}
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
     print(f"trained {step} steps in {summary['wall_s']} s; best {args.out / 'best.pt'}")

@@ -62,8 +62,10 @@ def write_shape_pack(path: Path, n: int = 96, size: int = 40) -> Path:
     for i in range(n):
         kind = SHAPES[i % len(SHAPES)]
         images.append(shape_image(kind, size, rng))
-        meta.append({"id": f"shapes/{kind}/{i}.svg", "split": "val" if i >= n - 12 else "train", "title": kind,
-                     "keywords": f"{kind}, shape", "category": f"{'round' if kind in ('circle', 'spiral') else 'angular'}/{kind}"})  # fmt: skip
+        family = "round" if kind in ("circle", "spiral") else "angular"
+        split = "val" if i >= n - 12 else "train"
+        meta.append({"id": f"shapes/{kind}/{i}.svg", "split": split, "title": kind, "keywords": f"{kind}, shape",
+                     "category": f"{family}/{kind}"})  # fmt: skip
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, images=np.stack(images), meta=np.array([json.dumps(m) for m in meta]))
     return path
@@ -196,13 +198,44 @@ def test_open_clip_state_dict_loads_with_named_or_inferred_architecture(tmp_path
             ids = open_clip.get_tokenizer("tiny-test-ViT")(["a cat"])
             want_t = torch.nn.functional.normalize(ref.encode_text(ids), dim=-1)
             assert torch.allclose(model.encode_text(["a cat"]), want_t, atol=1e-5)
-    with pytest.raises(UserError, match="does not fit architecture"):
+    with pytest.raises(UserError, match="does not fit architecture ViT-B-32: size mismatch"):
         load_clip(tmp_path / "oc.pt", arch="ViT-B-32")
+
+
+def test_openai_torchscript_archive_loads_as_its_quickgelu_architecture(tmp_path: Path) -> None:
+    import open_clip
+
+    for name, quick in (("tiny-test-ViT", False), ("tiny-test-ViT-quickgelu", True)):
+        (tmp_path / f"{name}.json").write_text(json.dumps({**TINY_OPEN_CLIP, "quick_gelu": quick}))
+        open_clip.add_model_config(tmp_path / f"{name}.json")
+    torch.manual_seed(1)
+    ref = open_clip.create_model("tiny-test-ViT-quickgelu", pretrained=None).eval().half()  # OpenAI ships fp16
+    example = (torch.rand(1, 3, 32, 32).half(), torch.zeros(1, 16, dtype=torch.long))
+    torch.jit.trace(ref, example, check_trace=False).save(str(tmp_path / "openai.pt"))
+    model = load_clip(tmp_path / "openai.pt")
+    assert model.name == "tiny-test-ViT-quickgelu"
+    ref = ref.float()
+    x = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        want = torch.nn.functional.normalize(ref.encode_image((x - model.mean) / model.std), dim=-1)
+        assert torch.allclose(model.encode_image(x), want, atol=1e-5)
 
 
 # -- the commands ---------------------------------------------------------------------------------------------
 def _run(*argv: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "run.py", *argv], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    """run.py's own main, in this process (the verbs' code path without a new interpreter per call)."""
+    import contextlib
+    import importlib.util
+    import io
+
+    spec = importlib.util.spec_from_file_location("run_entry", ROOT / "run.py")
+    assert spec is not None and spec.loader is not None
+    entry = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(entry)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = entry.main(list(argv))
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
 
 
 def test_build_train_eval_export_score(tmp_path: Path) -> None:

@@ -92,3 +92,14 @@ def test_screen_to_canvas_maps_the_drawing_panel() -> None:
     cx, cy = r.screen_to_canvas((x + w // 2, y + h // 2), 1024)
     assert abs(cx - 512) < 4 and abs(cy - 512) < 4
     assert r.screen_to_canvas((0, 0), 1024) is None
+
+
+def test_hud_shows_the_clip_score_line_only_when_there_is_one(surface: pygame.Surface) -> None:
+    r = Renderer(surface, DisplayConfig(layout="side", hud=True))
+    info = HudInfo(60.0, 20.0, 8.0, "CPUExecutionProvider", "pix2pix", "replay")
+    r.draw(0.0, info)
+    without = pygame.surfarray.array3d(surface)[:, 40:70].copy()  # the band below the two fixed lines
+    info.clip = 'CLIP +0.312  "a cat"'
+    r.draw(0.0, info)
+    with_clip = pygame.surfarray.array3d(surface)[:, 40:70]
+    assert (with_clip.sum(axis=2) > 400).sum() > (without.sum(axis=2) > 400).sum() + 20
