@@ -28,6 +28,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "plot": ("installation.runtime.plot", "turn an image, SVG or session into ordered plotter paths (SVG + JSON)"),
     "bridge": ("installation.bridges.cli", "run a robot bridge: the simulator, GRBL over serial, or AxiDraw"),
     "calibrate": ("calibration.cli", "calibration steps: camera intrinsics, marker sheet"),
+    "steer": ("models.steer.cli", "steer a generator (strokes, portrait, pixels) towards a text prompt with CLIP"),
     "osc-docs": ("installation.core.osc_protocol", "write docs/osc.md from the OSC address table"),
 }
 

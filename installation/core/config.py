@@ -24,6 +24,7 @@ SOURCES = ("tablet", "replay", "camera")
 PROVIDERS = ("tensorrt", "cuda", "cpu")
 FACE_CHOICES = ("largest", "closest", "center")
 SITTER_STYLES = ("quick", "portrait", "shaded")
+GENERATORS = ("pix2pix", "strokes", "portrait", "pixels")  # pix2pix: the plain answer; the others: CLIP-steered
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,18 @@ class SitterConfig:
     archive: str = "archive"
 
 
+class SteerConfig:
+    generator: str = "pix2pix"
+    clip: str = ""
+    prompts: list[str] = field(default_factory=lambda: ["a drawing of a face"])
+    size: int = 128
+    steps: int = 300
+    every: int = 4
+    cutouts: int = 6
+    strokes: int = 32
+    threads: int = 1
+
+
 @dataclass(frozen=True)
 class ClipConfig:
     enabled: bool = True
@@ -132,6 +145,7 @@ class AppConfig:
     plotter: PlotterConfig = field(default_factory=PlotterConfig)
     calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
     sitter: SitterConfig = field(default_factory=SitterConfig)
+    steer: SteerConfig = field(default_factory=SteerConfig)
     clip: ClipConfig = field(default_factory=ClipConfig)
 
     def to_dict(self) -> dict[str, Any]:
@@ -233,6 +247,15 @@ def _check_values(cfg: AppConfig) -> None:
     choice("input.source", cfg.input.source, SOURCES)
     choice("sitter.choose", cfg.sitter.choose, FACE_CHOICES)
     choice("sitter.style", cfg.sitter.style, SITTER_STYLES)
+    choice("steer.generator", cfg.steer.generator, GENERATORS)
+    if not cfg.steer.prompts:
+        raise UserError("config 'steer.prompts' must hold at least one prompt (key P cycles through them)")
+    from installation.core.prompts import parse_prompts
+
+    for text in cfg.steer.prompts:
+        parse_prompts(text)
+    if not 32 <= cfg.steer.size <= 512:
+        raise UserError(f"config 'steer.size' must be 32..512, got {cfg.steer.size}")
     for p in cfg.model.providers:
         choice("model.providers[]", p, PROVIDERS)
     for key, value in (
@@ -248,6 +271,11 @@ def _check_values(cfg: AppConfig) -> None:
         ("sitter.stroke_budget", cfg.sitter.stroke_budget),
         ("sitter.target_minutes", cfg.sitter.target_minutes),
         ("sitter.robot_speed_mm_s", cfg.sitter.robot_speed_mm_s),
+        ("steer.steps", cfg.steer.steps),
+        ("steer.every", cfg.steer.every),
+        ("steer.cutouts", cfg.steer.cutouts),
+        ("steer.strokes", cfg.steer.strokes),
+        ("steer.threads", cfg.steer.threads),
         ("clip.hz", cfg.clip.hz),
     ):
         positive(key, value)

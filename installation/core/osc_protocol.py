@@ -29,14 +29,24 @@ class Address:
 
 
 CONTROL: tuple[Address, ...] = (
-    Address("/prompt", "s", "Set the prompt text that steers the generators."),
+    Address(
+        "/prompt",
+        "s",
+        "Set the prompt that steers the generators: text, or weighted parts 'a face:1 | scribble:-0.5' "
+        "(a negative weight pushes away); retargets a running optimisation. A malformed prompt is refused.",
+    ),
     Address("/mode", "s", "Input mode.", ("tablet", "replay", "camera")),
     Address("/layout", "s", "Screen layout.", LAYOUT_CHOICES),
     Address("/clear", "", "Clear the drawing."),
     Address("/save", "", "Save the sketch, the AI image and the strokes."),
     Address("/crossfade", "f", "Crossfade time in seconds for new AI images (0..10)."),
     Address("/model", "s", "Choose the image model by name."),
-    Address("/generator", "s", "Choose the generator.", ("pix2pix", "strokes", "portrait", "pixels")),
+    Address(
+        "/generator",
+        "s",
+        "What answers the drawing: pix2pix, or a CLIP-steered generator (key G cycles).",
+        ("pix2pix", "strokes", "portrait", "pixels"),
+    ),
     Address("/hud", "b", "Show (1/T) or hide (0/F) the HUD."),
     Address("/attract", "b", "Start (1) or stop (0) attract mode."),
     Address("/plotter/start", "", "Start plotting the current drawing."),

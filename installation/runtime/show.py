@@ -18,13 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from installation.core.config import LAYOUTS, AppConfig
+from installation.core.config import GENERATORS, LAYOUTS, AppConfig
 from installation.core.errors import UserError
 from installation.core.frames import AIFrame, CameraFrame, SketchFrame
 from installation.core.session import PenEvent, Player, Session, SessionWriter, apply_event, read_session
 from installation.core.slots import LatestSlot
 from installation.core.strokes import Canvas
 from installation.runtime.metrics import MetricsRecorder
+from installation.runtime.steer_worker import SteerRequest, SteerWorker
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,11 @@ class Show:
         self.paper_sketches: LatestSlot[tuple[float, np.ndarray]] = LatestSlot()
         self.profile = _load_profile(cfg)
         self.metrics = MetricsRecorder()
-        self.prompt = ""
+        self.prompt = cfg.steer.prompts[0]
+        self.generator = cfg.steer.generator  # pix2pix answers; the others are steered by the prompt (steer_worker)
+        self.steer_requests: LatestSlot[SteerRequest] = LatestSlot()
+        self.steer_frames: LatestSlot[AIFrame] = LatestSlot()
+        self.steer_worker: SteerWorker | None = None
         self.last_error = ""
         self.streamer = None  # the plotter link while a plot runs
         self.clip_score = None  # the newest ClipScore of the AI image against the prompt
@@ -190,6 +195,8 @@ class Show:
         control, state_out = self._open_osc()
         worker = InferenceWorker(model, self.sketches, self.answers, self.stop)
         worker.start()
+        if self.generator != "pix2pix":
+            self._request_steer(restart=True)
         clip = self._start_clip()
         if camera is not None:
             camera.start()
@@ -216,6 +223,8 @@ class Show:
                     break
                 if worker.error is not None:
                     raise RuntimeError(f"inference failed: {worker.error}")
+                if self.steer_worker is not None and self.steer_worker.error is not None:
+                    self._steer_failed()
                 events: list[PenEvent] = []
                 for ev in pygame.event.get():
                     if ev.type == pygame.QUIT:
@@ -253,12 +262,12 @@ class Show:
                     apply_event(display_canvas, pe, now)
                 if events:
                     self.metrics.pen_events += len(events)
-                    self.sketches.put(SketchFrame(self.canvas.version, now, self.canvas.raster()))
+                    self._sketch_changed(now)
                     renderer.set_sketch(display_canvas.raster())
-                ai = self.answers.take(timeout=0)
+                ai = (self.answers if self.generator == "pix2pix" else self.steer_frames).take(timeout=0)
                 if ai is not None:
                     renderer.set_ai(ai.image, now)
-                    pending = ai
+                    pending = ai if self.generator == "pix2pix" else None  # latency: pix2pix answers only
                 if clip is not None:
                     self._clip_step(clip, hud)
                 hud.fps, hud.mode = self.metrics.recent_fps(), mode
@@ -296,6 +305,8 @@ class Show:
         finally:
             self.stop.set()
             worker.join(timeout=2)
+            if self.steer_worker is not None:
+                self.steer_worker.join(timeout=5)
             if clip is not None:
                 clip.join(timeout=2)
             if control is not None:
@@ -319,6 +330,9 @@ class Show:
             sketch_slot_dropped=self.sketches.dropped,
             rss_mb=_rss_mb(),
         )
+        if self.steer_worker is not None:
+            w = self.steer_worker
+            summary.update(steer_steps=w.steps, steer_frames=w.frames_out, steer_retargets=w.retargets)
         return summary
 
     # -- CLIP score -----------------------------------------------------------------------------------------
@@ -334,7 +348,7 @@ class Show:
 
     def _clip_step(self, clip, hud) -> None:  # noqa: ANN001
         """Offer the shown AI image and the prompt to the CLIP worker; pick up its newest score (no waiting)."""
-        ai = self.answers.peek()
+        ai = (self.answers if self.generator == "pix2pix" else self.steer_frames).peek()  # the image shown
         if ai is not None:
             clip.offer(ai.image, self.prompt)
         score = clip.latest.take(timeout=0)
@@ -384,7 +398,9 @@ class Show:
         elif a == "/crossfade":
             renderer.crossfade_s = args[0]
         elif a == "/prompt":
-            self.prompt = args[0]
+            self._set_prompt(args[0])
+        elif a == "/generator":
+            self._set_generator(args[0], restart=False)
         elif a == "/ping" and state_out is not None:
             state_out.pong()
         elif a == "/attract":
@@ -404,7 +420,7 @@ class Show:
             self._plotter(a.rsplit("/", 1)[1])
         elif a.startswith("/sitter/"):
             self.last_error = f"{a} works in sitter mode: run `python run.py sitter`"
-        else:  # /model, /generator, camera mode: not available in this build
+        else:  # /model, camera mode: not available in this build
             self.last_error = f"{a} is not available in this build"
             log.info("OSC %s %s: not available in this build", a, args)
         return replay, mode
@@ -452,6 +468,66 @@ class Show:
             setter(coerce(value, kind))
         except ValueError as e:
             self.last_error = f"/param {name}: {e}"
+
+    # -- steering -------------------------------------------------------------------------------------------
+    def _sketch_changed(self, now: float, restart: bool = False) -> None:
+        """The drawing changed: to the pix2pix worker, or to the steering worker (whichever answers now)."""
+        if self.generator == "pix2pix":
+            self.sketches.put(SketchFrame(self.canvas.version, now, self.canvas.raster()))
+        else:
+            self._request_steer(restart=restart)
+
+    def _set_prompt(self, text: str) -> None:
+        from installation.core.prompts import parse_prompts
+
+        try:
+            parse_prompts(text)
+        except UserError as e:  # the show goes on with the prompt it had
+            self.last_error = f"/prompt: {e}"
+            return
+        self.prompt = text
+        if self.generator != "pix2pix":
+            self._request_steer()
+
+    def _set_generator(self, name: str, restart: bool) -> None:
+        if name == self.generator and not restart:
+            return
+        log.info("generator %s → %s", self.generator, name)
+        self.generator = name
+        if name == "pix2pix":
+            self.sketches.put(SketchFrame(self.canvas.version, time.monotonic(), self.canvas.raster()))
+        else:
+            self._request_steer(restart=True)
+
+    def _request_steer(self, restart: bool = False) -> None:
+        """Hand the newest generator, prompt and drawing to the steering worker (started on first use)."""
+        if self.steer_worker is None:
+            clip = self.cfg.resolve(self.cfg.steer.clip) if self.cfg.steer.clip else None
+            self.steer_worker = SteerWorker(self.cfg.steer, clip, self.steer_requests, self.steer_frames, self.stop)
+            self.steer_worker.start()
+        side = float(self.cfg.canvas.size)
+        lines = tuple(np.array([(p.x, p.y) for p in s.points], float) / side for s in self.canvas.all_strokes())
+        self.steer_requests.put(
+            SteerRequest(
+                self.generator,
+                self.prompt,
+                self.canvas.raster(),
+                tuple(ln for ln in lines if len(ln) >= 2),
+                self.canvas.version,
+                self.canvas.last_pen_t or time.monotonic(),
+                restart,
+            )
+        )
+
+    def _steer_failed(self) -> None:
+        """A failed steering worker (bad CLIP file, ...): report it and go back to pix2pix; the show goes on."""
+        assert self.steer_worker is not None
+        err = self.steer_worker.error
+        self.last_error = f"steering stopped: {err}"
+        log.error("%s; back to pix2pix", self.last_error)
+        self.steer_worker = None
+        self.generator = "pix2pix"
+        self.sketches.put(SketchFrame(self.canvas.version, time.monotonic(), self.canvas.raster()))
 
     # -- helpers --------------------------------------------------------------------------------------------
     def _display_canvas(self, side: int) -> Canvas:
@@ -515,7 +591,13 @@ class Show:
             apply_event(self.canvas, PenEvent("clear", 0.0), now)
             apply_event(display_canvas, PenEvent("clear", 0.0), now)
             renderer.set_sketch(display_canvas.raster())
-            self.sketches.put(SketchFrame(self.canvas.version, now, self.canvas.raster()))
+            self._sketch_changed(now, restart=True)
+        elif key == pygame.K_g:
+            self._set_generator(GENERATORS[(GENERATORS.index(self.generator) + 1) % len(GENERATORS)], restart=True)
+        elif key == pygame.K_p:
+            prompts = self.cfg.steer.prompts
+            self._set_prompt(prompts[(prompts.index(self.prompt) + 1) % len(prompts)] if self.prompt in prompts
+                             else prompts[0])  # fmt: skip
         elif key == pygame.K_l:
             renderer.set_layout(LAYOUTS[(LAYOUTS.index(renderer.layout) + 1) % len(LAYOUTS)])
         elif key == pygame.K_h:
