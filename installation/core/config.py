@@ -114,6 +114,7 @@ class SitterConfig:
     archive: str = "archive"
 
 
+@dataclass(frozen=True)
 class SteerConfig:
     generator: str = "pix2pix"
     clip: str = ""
