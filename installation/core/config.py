@@ -22,6 +22,7 @@ DEFAULTS_FILE = PACKAGE_ROOT / "installation" / "config" / "default.toml"
 LAYOUTS = ("side", "ai", "overlay")
 SOURCES = ("tablet", "replay", "camera")
 PROVIDERS = ("tensorrt", "cuda", "cpu")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,34 @@ class OscConfig:
     state_out: list[str] = field(default_factory=lambda: ["127.0.0.1:9001"])
     state_hz: float = 10.0
     queue_size: int = 256
+    rate_limit_hz: float = 200.0
+    rate_burst: int = 400
+
+
+@dataclass(frozen=True)
+class SupervisionConfig:
+    health_every_s: float = 60.0
+    initial_backoff_s: float = 0.5
+    max_backoff_s: float = 30.0
+    healthy_after_s: float = 60.0
+    stall_after_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class ArchiveConfig:
+    enabled: bool = True
+    root: str = "archive"
+    finish_idle_s: float = 60.0
+    store_camera_frames: bool = False
+    max_pending: int = 8
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    file: str = "logs/installation.jsonl"
+    max_bytes: int = 5_000_000
+    backups: int = 5
+    level: str = "INFO"
 
 
 @dataclass(frozen=True)
@@ -99,6 +128,9 @@ class AppConfig:
     paths: PathsConfig = field(default_factory=PathsConfig)
     osc: OscConfig = field(default_factory=OscConfig)
     plotter: PlotterConfig = field(default_factory=PlotterConfig)
+    supervision: SupervisionConfig = field(default_factory=SupervisionConfig)
+    archive: ArchiveConfig = field(default_factory=ArchiveConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -211,6 +243,21 @@ def _check_values(cfg: AppConfig) -> None:
         positive(key, value)
     if not 0 <= cfg.osc.port <= 65535 or cfg.osc.state_hz <= 0 or cfg.osc.queue_size <= 0:
         raise UserError("config [osc]: port must be 0..65535, state_hz and queue_size positive")
+    if cfg.osc.rate_limit_hz < 0 or cfg.osc.rate_burst < 1:
+        raise UserError("config [osc]: rate_limit_hz must be zero (unlimited) or positive, rate_burst at least 1")
+    sup = cfg.supervision
+    for key, value in (
+        ("supervision.health_every_s", sup.health_every_s),
+        ("supervision.initial_backoff_s", sup.initial_backoff_s),
+        ("supervision.max_backoff_s", sup.max_backoff_s),
+        ("supervision.stall_after_s", sup.stall_after_s),
+        ("archive.max_pending", cfg.archive.max_pending),
+        ("logging.max_bytes", cfg.logging.max_bytes),
+    ):
+        positive(key, value)
+    if cfg.archive.finish_idle_s < 0 or cfg.logging.backups < 0:
+        raise UserError("config 'archive.finish_idle_s' and 'logging.backups' must be zero or positive")
+    choice("logging.level", cfg.logging.level, LOG_LEVELS)
     if cfg.display.crossfade_s < 0:
         raise UserError("config 'display.crossfade_s' must be zero or positive")
     if cfg.canvas.min_width > cfg.canvas.max_width:

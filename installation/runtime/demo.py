@@ -31,7 +31,7 @@ def run_headless(config: AppConfig, seconds: float, out_dir: Path | None, sessio
 
 
 def main(args: argparse.Namespace) -> int:
-    extra = ['input.source="replay"']
+    extra = ['input.source="replay"', "archive.enabled=false"]  # a demo is not visitors' work
     if args.speed:
         extra.append(f"input.replay_speed={args.speed}")
     cfg = config_from_args(args, extra)
