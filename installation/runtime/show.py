@@ -248,7 +248,8 @@ class Show:
                 if now >= next_health:
                     next_health = now + sup_cfg.health_every_s
                     fields = health_fields(self, now - t_start, control, worker)
-                    log.info("health %s", json.dumps(fields, default=str), extra={"fields": {"health": fields}, "short": "health"})
+                    extra = {"fields": {"health": fields}, "short": "health"}
+                    log.info("health %s", json.dumps(fields, default=str), extra=extra)
                 events: list[PenEvent] = []
                 for ev in pygame.event.get():
                     if ev.type == pygame.QUIT:
