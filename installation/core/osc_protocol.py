@@ -62,6 +62,8 @@ STATE: tuple[Address, ...] = (
 )
 
 _BY_PATH = {a.path: a for a in CONTROL}
+MAX_ADDRESS = 256  # longer address patterns are refused before matching
+MAX_WILDCARDS = 16  # a pattern like "/***...*x" makes a backtracking regex run for hours: refuse many wildcards
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,8 @@ def pattern_regex(pattern: str) -> re.Pattern[str]:
     while i < len(pattern):
         c = pattern[i]
         if c == "*":
-            out.append("[^/]*")
+            if not out or out[-1] != "[^/]*":  # "**" is "*": consecutive stars would backtrack exponentially
+                out.append("[^/]*")
         elif c == "?":
             out.append("[^/]")
         elif c == "[":
@@ -112,6 +115,8 @@ def match(pattern: str) -> list[Address]:
     if pattern in _BY_PATH:
         return [_BY_PATH[pattern]]
     if not any(ch in pattern for ch in "*?[{"):
+        return []
+    if len(pattern) > MAX_ADDRESS or sum(pattern.count(c) for c in "*?[{") > MAX_WILDCARDS:
         return []
     try:
         rx = pattern_regex(pattern)
@@ -151,6 +156,10 @@ def coerce(value: Any, kind: str) -> Any:
 
 def interpret(address: str, args: tuple[Any, ...] | list[Any]) -> list[Command] | Rejection:
     """Commands for one received message, or why it is refused."""
+    if len(address) > MAX_ADDRESS or sum(address.count(c) for c in "*?[{") > MAX_WILDCARDS:
+        return Rejection(
+            address[:64], f"address pattern longer than {MAX_ADDRESS} or with over {MAX_WILDCARDS} wildcards"
+        )
     targets = match(address)
     if not targets:
         return Rejection(address, "unknown address (see docs/osc.md)")
