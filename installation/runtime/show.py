@@ -198,8 +198,8 @@ class Show:
         if self.cfg.input.source == "tablet" and not self.opts.headless:
             dev = find_pen_device(self.cfg.input.evdev)
             if dev is not None:
-                pressure = PressureReader.from_device(dev, self.stop)
-                pressure.start()
+                pressure = PressureReader.from_device(dev, self.stop, self.cfg.input.evdev)
+                sup.add("tablet", pressure.serve, watch_stall=False)
         pen = PenInput(
             lambda pos: renderer.screen_to_canvas(pos, self.cfg.canvas.size),
             pressure.pressure if pressure else (lambda: 1.0),

@@ -30,6 +30,7 @@ class Worker:
     name: str
     body: Body
     restart_on_exit: bool = True
+    watch_stall: bool = True  # False for a worker that blocks on a device between events (a pen tablet)
     state: str = "starting"  # starting, up, down, stopped
     restarts: int = 0
     last_error: str = ""
@@ -62,13 +63,13 @@ class Supervisor:
         self.workers: dict[str, Worker] = {}
         self._lock = threading.Lock()
 
-    def add(self, name: str, body: Body, restart_on_exit: bool = True) -> Worker:
+    def add(self, name: str, body: Body, restart_on_exit: bool = True, watch_stall: bool = True) -> Worker:
         """Start a supervised worker now (a finished worker of the same name is replaced)."""
         with self._lock:
             old = self.workers.get(name)
             if old is not None and old.thread is not None and old.thread.is_alive():
                 raise RuntimeError(f"worker {name!r} is already running")
-            w = Worker(name, body, restart_on_exit)
+            w = Worker(name, body, restart_on_exit, watch_stall)
             if old is not None:
                 w.restarts = old.restarts
             w.thread = threading.Thread(target=self._run, args=(w,), name=f"sup-{name}", daemon=True)
@@ -108,7 +109,8 @@ class Supervisor:
         now = time.monotonic() if now is None else now
         out = []
         for w in list(self.workers.values()):
-            if w.state == "down" or (w.state == "up" and now - w.last_beat > self.stall_after_s):
+            stalled = w.watch_stall and w.state == "up" and now - w.last_beat > self.stall_after_s
+            if w.state == "down" or stalled:
                 out.append(w.name)
         return out
 

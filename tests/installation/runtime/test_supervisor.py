@@ -4,6 +4,7 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -214,3 +215,33 @@ def test_archive_writer_recovers_and_loses_no_later_work(tmp_path: Path, stop: t
     assert writer.submit(lambda: ("drawing", {"b.txt": b"2"}, {}))
     assert _until(lambda: len(writer.written) == 2)
     assert [e["files"] for e in Archive(tmp_path / "a").list()] == [["a.txt"], ["b.txt"]]
+
+
+def test_tablet_unplugged_draws_at_pressure_one_and_replugged_gives_pressure_again(stop: threading.Event) -> None:
+    from installation.adapters.tablet import ABS_PRESSURE, EV_ABS, PressureReader, RawEvent
+
+    unplug, replugged = threading.Event(), threading.Event()
+    attempts = []
+
+    def device() -> Iterator:  # a replayed tablet: pressure 0.5 until unplugged
+        while not unplug.is_set() or replugged.is_set():
+            yield RawEvent(EV_ABS, ABS_PRESSURE, 500)
+            time.sleep(0.01)
+        raise OSError(19, "No such device")
+
+    def reopen() -> tuple:
+        attempts.append(time.monotonic())
+        if not replugged.is_set():
+            raise OSError("no pressure-reporting tablet connected")
+        return device, 1000
+
+    reader = PressureReader(device, 1000, stop, reopen)
+    sup = _sup(stop)
+    sup.add("tablet", reader.serve, watch_stall=False)
+    assert _until(lambda: reader.pressure() == 0.5)
+    unplug.set()
+    assert _until(lambda: not reader.present and len(attempts) >= 2)
+    assert reader.pressure() == 1.0  # the show draws on at pressure 1.0
+    replugged.set()
+    assert _until(lambda: reader.present and reader.pressure() == 0.5)
+    assert reader.reconnects == 1 and sup.workers["tablet"].restarts >= 2
