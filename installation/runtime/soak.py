@@ -49,6 +49,7 @@ def run_soak(
         [
             'input.source="replay"',
             f"input.replay_speed={speed}",
+            "display.fullscreen=false",
             "display.width=640",
             "display.height=360",
             f"display.fps={fps}",

@@ -38,6 +38,7 @@ def _cfg(tmp: Path, *extra: str):  # noqa: ANN202
         [
             'input.source="replay"',
             "input.replay_speed=4",
+            "display.fullscreen=false",
             "display.width=320",
             "display.height=200",
             "display.fps=30",
@@ -149,3 +150,29 @@ def test_archive_verb_lists_verifies_and_makes_a_contact_sheet(tmp_path: Path) -
     assert r.returncode == 0 and cv2.imread(str(tmp_path / "sheet.png")).shape[1] > 300
     r = run("show", "../../etc")
     assert r.returncode == 2 and r.stderr.startswith("error:") and "Traceback" not in r.stderr
+
+
+def test_a_drawing_left_alone_is_finished_by_idle_and_attract_replays_are_not_works(tmp_path: Path) -> None:
+    import pygame
+
+    cfg = _cfg(tmp_path, 'input.source="tablet"', "display.attract_after_s=0", "archive.finish_idle_s=0.5")
+    show = Show(cfg, ShowOptions(headless=True, seconds=4.0))
+
+    def draw() -> None:
+        while show.supervisor is None or "archive" not in show.supervisor.workers:  # the display is open
+            time.sleep(0.02)
+        time.sleep(0.5)
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(40, 60), button=1))
+        for i in range(20):
+            pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, pos=(40 + 4 * i, 60 + 2 * i), rel=(4, 2)))
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=(120, 100), button=1))
+
+    threading.Thread(target=draw, daemon=True).start()
+    m = show.run()
+    assert m["works_finished"] == 1 and m["works_archived"] == 1
+    [work] = Archive(tmp_path / "archive").list()
+    assert work["reason"] == "idle" and work["source"] == "tablet"
+
+    cfg = _cfg(tmp_path / "b", 'input.source="tablet"', "display.attract_after_s=0.5", "input.replay_speed=4")
+    m = Show(cfg, ShowOptions(headless=True, seconds=3.5, sessions=_sessions(tmp_path))).run()
+    assert m["pen_events"] > 50 and m["works_finished"] == 0  # attract mode drew, nobody's work was archived
