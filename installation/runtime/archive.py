@@ -38,6 +38,8 @@ from installation.core.errors import UserError
 
 log = logging.getLogger(__name__)
 INDEX = "index.jsonl"
+STALE_TMP_S = 300.0  # a temp folder this old is a crash's leftover, not another writer's save in progress
+_COUNTER = itertools.count(1)  # shared by every Archive in the process: ids stay unique across instances
 WORKS = "works"
 META = "meta.json"
 
@@ -56,13 +58,12 @@ class Archive:
         self.store_camera_frames = store_camera_frames
         self.stats = ArchiveStats()
         self._lock = threading.Lock()
-        self._n = itertools.count(1)
 
     # -- writing ----------------------------------------------------------------------------------------------
     def save(self, kind: str, files: dict[str, bytes], meta: dict[str, Any]) -> str:
         """Store one work atomically; returns its id, or "" if it could not be written (logged and counted)."""
         now = datetime.now(UTC)
-        wid = work_id(kind, now, next(self._n))
+        wid = work_id(kind, now, next(_COUNTER))
         tmp = self.root / f".tmp-{wid}"
         try:
             works = self.root / WORKS
@@ -85,6 +86,7 @@ class Archive:
             return ""
         with self._lock:
             self.stats.saved += 1
+            self.stats.last_error = ""  # writable again: /state/error clears
         log.info("archived %s (%d files)", wid, len(listing))
         return wid
 
@@ -113,13 +115,19 @@ class Archive:
                 os.close(fd)
 
     def recover(self) -> int:
-        """Remove saves a crash left half-done and rewrite the index from the folders; returns temp dirs removed."""
+        """Remove saves a crash left half-done (temp folders older than STALE_TMP_S, so another writer's save in
+        progress is left alone) and rewrite the index from the folders; returns the temp folders removed."""
         if not self.root.is_dir():
             return 0
         removed = 0
         for tmp in self.root.glob(".tmp-*"):
-            shutil.rmtree(tmp, ignore_errors=True)
-            removed += 1
+            try:
+                stale = time.time() - tmp.stat().st_mtime > STALE_TMP_S
+            except OSError:
+                continue
+            if stale or not tmp.is_dir():
+                shutil.rmtree(tmp, ignore_errors=True)
+                removed += 1
         entries = self.list()
         indexed = {e["id"] for e in parse_index(_read(self.root / INDEX))}
         if {e["id"] for e in entries} != indexed:

@@ -88,7 +88,11 @@ def test_torn_index_and_missing_entries_are_tolerated_and_repaired(tmp_path: Pat
     index.write_bytes(lines[0] + lines[1][:17])  # third line lost, second torn mid-write
     assert [e["id"] for e in a.list()] == ids  # the folders are the truth
     (tmp_path / f".tmp-{ids[0]}x").mkdir()  # a save a crash left half-done
-    assert a.recover() == 1
+    (tmp_path / ".tmp-in-progress").mkdir()  # another writer's save, just begun: left alone
+    old = time.time() - 3600
+    os.utime(tmp_path / f".tmp-{ids[0]}x", (old, old))
+    assert a.recover() == 1 and (tmp_path / ".tmp-in-progress").is_dir()
+    (tmp_path / ".tmp-in-progress").rmdir()
     assert [json.loads(x)["id"] for x in index.read_text().splitlines()] == ids
     assert not list(tmp_path.glob(".tmp-*"))
 
@@ -127,6 +131,8 @@ def test_kill_9_during_saves_leaves_only_complete_works(tmp_path: Path) -> None:
     folders = sorted(p.name for p in (path / "works").iterdir())
     assert [e["id"] for e in entries] == folders and len(folders) >= 8
     assert all(_complete(a, wid) for wid in folders)  # every work whole: none half-written
+    for tmp in path.glob(".tmp-*"):
+        os.utime(tmp, (time.time() - 3600,) * 2)  # as if the kill was long ago
     a.recover()
     assert not list(path.glob(".tmp-*"))
     assert a.save("drawing", {"after.txt": b"ok"}, {}) and len(a.list()) == len(folders) + 1
