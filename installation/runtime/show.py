@@ -4,6 +4,11 @@ Ownership: the main thread owns pygame (events, canvas, renderer, flip); the inf
 session; the camera and pressure readers own their devices. Hand-offs are one-slot latest-value slots and
 one stop event ends everything. Pen-to-photon latency is measured at the flip that first shows an AI image:
 flip time minus the time of the newest pen event that image reflects.
+
+Unattended operation: every worker runs under a Supervisor (restart with back-off; the display keeps the last
+images and shows a gentle status line meanwhile), a health record is logged every `supervision.health_every_s`,
+and finished works (a clear after drawing, key S, or `archive.finish_idle_s` without a pen event) go to the
+archive through a bounded background writer.
 """
 
 from __future__ import annotations
