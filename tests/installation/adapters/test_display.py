@@ -92,3 +92,15 @@ def test_screen_to_canvas_maps_the_drawing_panel() -> None:
     cx, cy = r.screen_to_canvas((x + w // 2, y + h // 2), 1024)
     assert abs(cx - 512) < 4 and abs(cy - 512) < 4
     assert r.screen_to_canvas((0, 0), 1024) is None
+
+
+def test_status_line_is_drawn_over_the_last_images_while_a_worker_is_down(surface: pygame.Surface) -> None:
+    r = Renderer(surface, DisplayConfig(layout="side", crossfade_s=0))
+    r.set_ai(RED, now=0.0)
+    r.draw(now=1.0)
+    calm = pygame.surfarray.array3d(surface).copy()
+    r.draw(now=2.0, status="the portrait is resting for a moment")
+    resting = pygame.surfarray.array3d(surface)
+    changed = np.argwhere((calm != resting).any(axis=2))  # (x, y) of pixels the line touched
+    assert len(changed) > 50 and changed[:, 1].min() >= H - 30  # only a line at the bottom
+    assert _px(surface, r.panels.ai) == (255, 0, 0)  # the last AI image is still shown
