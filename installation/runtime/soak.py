@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import threading
 import time
 from pathlib import Path
@@ -65,6 +66,7 @@ def run_soak(
     t0 = time.monotonic()
     samples: list[tuple[float, float]] = []  # (seconds since start, RSS MB)
     done = threading.Event()
+    stopped = threading.Event()  # SIGTERM: end early, still write the report
     shows: list[Show] = []
     faults: list[dict[str, Any]] = []
 
@@ -78,12 +80,13 @@ def run_soak(
                 next_fault += inject_every_s
                 faults.append(_inject(shows[-1], FAULTS[len(faults) % len(FAULTS)], t))
 
+    signal.signal(signal.SIGTERM, lambda *_: (stopped.set(), shows and shows[-1].stop.set()))
     thread = threading.Thread(target=sampler, name="soak-sampler", daemon=True)
     thread.start()
     crashes: list[str] = []
     summaries: list[dict[str, Any]] = []
     gaps: list[np.ndarray] = []
-    while (left := seconds - (time.monotonic() - t0)) > 1.0:
+    while (left := seconds - (time.monotonic() - t0)) > 1.0 and not stopped.is_set():
         show = Show(cfg, ShowOptions(headless=True, seconds=left))
         shows.append(show)
         try:
