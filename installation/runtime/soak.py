@@ -80,7 +80,7 @@ def run_soak(
                 next_fault += inject_every_s
                 faults.append(_inject(shows[-1], FAULTS[len(faults) % len(FAULTS)], t))
 
-    signal.signal(signal.SIGTERM, lambda *_: (stopped.set(), shows and shows[-1].stop.set()))
+    previous = signal.signal(signal.SIGTERM, lambda *_: (stopped.set(), shows and shows[-1].stop.set()))
     thread = threading.Thread(target=sampler, name="soak-sampler", daemon=True)
     thread.start()
     crashes: list[str] = []
@@ -98,6 +98,7 @@ def run_soak(
         gaps.append(np.diff(flips) * 1000.0 if len(flips) > 1 else np.zeros(0))
     done.set()
     thread.join(2)
+    signal.signal(signal.SIGTERM, previous)
     return _report(
         cfg.resolve(cfg.archive.root), seconds, speed, fps, warm_up_s, samples, crashes, summaries, gaps, faults
     )
