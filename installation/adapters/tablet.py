@@ -89,26 +89,19 @@ class PressureReader(threading.Thread):
         self.latest: LatestSlot[float] = LatestSlot()
 
     @classmethod
-    def from_device(cls, path: str, stop: threading.Event, spec: str = "auto") -> PressureReader:
-        def open_events(where: str) -> tuple[Callable[[], Iterable[RawEvent]], int]:
-            import evdev
-
-            dev = evdev.InputDevice(where)
-            info = dev.absinfo(ABS_PRESSURE)
-
-            def events() -> Iterable[RawEvent]:
-                for ev in dev.read_loop():
-                    yield RawEvent(ev.type, ev.code, ev.value)
-
-            return events, info.max
+    def from_device(cls, path: str | None, stop: threading.Event, spec: str = "auto") -> PressureReader:
+        """A reader of the evdev device at `path`; with `path` None (an explicit device not plugged in yet) it
+        starts absent and the supervisor's retries pick the device up when it appears."""
 
         def reopen() -> tuple[Callable[[], Iterable[RawEvent]], int]:
             where = find_pen_device(spec if spec != "off" else "auto")
             if where is None:
                 raise OSError("no pressure-reporting tablet connected")
-            return open_events(where)
+            return _open_events(where)
 
-        events, max_value = open_events(path)
+        if path is None:
+            return cls(None, 1, stop, reopen)
+        events, max_value = _open_events(path)
         return cls(events, max_value, stop, reopen)
 
     def run(self) -> None:
@@ -139,6 +132,20 @@ class PressureReader(threading.Thread):
     def pressure(self) -> float:
         value = self.latest.peek()
         return 1.0 if value is None or not self.present else value
+
+
+def _open_events(path: str) -> tuple[Callable[[], Iterable[RawEvent]], int]:
+    """An evdev device's event stream and its maximum pressure; OSError if it cannot be opened."""
+    import evdev
+
+    dev = evdev.InputDevice(path)
+    info = dev.absinfo(ABS_PRESSURE)
+
+    def events() -> Iterable[RawEvent]:
+        for ev in dev.read_loop():
+            yield RawEvent(ev.type, ev.code, ev.value)
+
+    return events, info.max
 
 
 class PenInput:

@@ -201,9 +201,10 @@ class Show:
         display_canvas = self._display_canvas(renderer.panel_side())
         pressure = None
         if self.cfg.input.source == "tablet" and not self.opts.headless:
-            dev = find_pen_device(self.cfg.input.evdev)
-            if dev is not None:
-                pressure = PressureReader.from_device(dev, self.stop, self.cfg.input.evdev)
+            spec = self.cfg.input.evdev
+            dev = find_pen_device(spec)
+            if dev is not None or spec not in ("auto", "off"):  # a named device may be plugged in later
+                pressure = PressureReader.from_device(dev, self.stop, spec)
                 sup.add("tablet", pressure.serve, watch_stall=False)
         pen = PenInput(
             lambda pos: renderer.screen_to_canvas(pos, self.cfg.canvas.size),
