@@ -86,6 +86,7 @@ def run_soak(
     crashes: list[str] = []
     summaries: list[dict[str, Any]] = []
     gaps: list[np.ndarray] = []
+    worst_at: list[tuple[float, float]] = []  # (seconds since start, gap ms)
     while (left := seconds - (time.monotonic() - t0)) > 1.0 and not stopped.is_set():
         show = Show(cfg, ShowOptions(headless=True, seconds=left))
         shows.append(show)
@@ -96,12 +97,16 @@ def run_soak(
             crashes.append(f"{type(e).__name__}: {e}")
         flips = np.asarray(show.metrics.flips)
         gaps.append(np.diff(flips) * 1000.0 if len(flips) > 1 else np.zeros(0))
+        if len(flips) > 1:  # when the largest gaps happened (seconds since the soak began), to tell their cause
+            worst = np.argsort(gaps[-1])[-5:][::-1]
+            worst_at.extend((round(float(flips[i + 1] - t0), 1), round(float(gaps[-1][i]), 1)) for i in worst)
     done.set()
     thread.join(2)
     signal.signal(signal.SIGTERM, previous)
-    return _report(
-        cfg.resolve(cfg.archive.root), seconds, speed, fps, warm_up_s, samples, crashes, summaries, gaps, faults
-    )
+    root = cfg.resolve(cfg.archive.root)
+    report = _report(root, seconds, speed, fps, warm_up_s, samples, crashes, summaries, gaps, faults)
+    report["frame_gap_ms"]["largest_at_s"] = sorted(worst_at, key=lambda x: -x[1])[:5]
+    return report
 
 
 def _inject(show: Show, fault: str, t: float) -> dict[str, Any]:
