@@ -80,7 +80,8 @@ class Rejection:
 
 def pattern_regex(pattern: str) -> re.Pattern[str]:
     """An OSC address pattern (* ? [abc] [!a-z] {a,b}) as a compiled regular expression."""
-    out, i = [], 0
+    out: list[str] = []
+    i = 0
     while i < len(pattern):
         c = pattern[i]
         if c == "*":
