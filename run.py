@@ -29,6 +29,11 @@ VERBS: dict[str, tuple[str, str]] = {
     "bridge": ("installation.bridges.cli", "run a robot bridge: the simulator, GRBL over serial, or AxiDraw"),
     "calibrate": ("calibration.cli", "calibration steps: camera intrinsics, marker sheet"),
     "steer": ("models.steer.cli", "steer a generator (strokes, portrait, pixels) towards a text prompt with CLIP"),
+    "soak": (
+        "installation.runtime.soak",
+        "headless soak: fast replays for a long time; crashes, memory, archive",
+    ),
+    "archive": ("installation.runtime.archive_cli", "list archived works, show one, make a contact sheet"),
     "osc-docs": ("installation.core.osc_protocol", "write docs/osc.md from the OSC address table"),
 }
 

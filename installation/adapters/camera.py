@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -44,50 +46,76 @@ def open_capture(source: int | str) -> cv2.VideoCapture:
 
 
 class CameraWorker(threading.Thread):
-    """Reads frames into `frames` until `stop` is set; reconnects with back-off when reads fail."""
+    """Reads frames into `frames` until `stop` is set; reconnects with back-off when reads fail.
+
+    `opener(source)` returns an object with OpenCV's read()/set()/release(); tests pass a replaying fake that
+    can be unplugged and replugged. `connected` says whether frames are flowing (for the status line).
+    """
 
     def __init__(
-        self, source: str, frames: LatestSlot[CameraFrame], stop: threading.Event, max_backoff_s: float = 5.0
+        self,
+        source: str,
+        frames: LatestSlot[CameraFrame],
+        stop: threading.Event,
+        max_backoff_s: float = 5.0,
+        opener: Callable[[int | str], Any] | None = None,
     ) -> None:
         super().__init__(name="camera", daemon=True)
-        self.source = parse_source(source)
+        self.opener = opener or open_capture
+        self.source = parse_source(source) if opener is None else source
         self.frames = frames
         self.stop = stop
         self.max_backoff_s = max_backoff_s
         self.reconnects = 0
         self.seq = 0
-        self._cap: cv2.VideoCapture | None = open_capture(self.source)  # fail fast at start-up
+        self.connected = True
+        self._cap: Any = self.opener(self.source)  # fail fast at start-up
 
     def run(self) -> None:
+        self.serve(self.stop, lambda: None)
+
+    def serve(self, stop: threading.Event, beat: Callable[[], None]) -> None:
         backoff = 0.2
-        while not self.stop.is_set():
-            if self._cap is None:
-                try:
-                    self._cap = open_capture(self.source)
-                    self.reconnects += 1
-                    log.info("camera %s reconnected", self.source)
-                    backoff = 0.2
-                except UserError as e:
-                    log.warning("%s; retrying in %.1f s", e, backoff)
-                    self.stop.wait(backoff)
-                    backoff = min(self.max_backoff_s, backoff * 2)
-                    continue
-            ok, image = self._cap.read()
-            if not ok:
-                if isinstance(self.source, str):  # a video file: loop it
-                    self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-                    ok, image = self._cap.read()
+        try:
+            while not stop.is_set():
+                beat()
+                if self._cap is None:
+                    try:
+                        self._cap = self.opener(self.source)
+                        self.reconnects += 1
+                        self.connected = True
+                        log.info("camera %s reconnected", self.source)
+                        backoff = 0.2
+                    except UserError as e:
+                        log.warning("%s; retrying in %.1f s", e, backoff)
+                        stop.wait(backoff)
+                        backoff = min(self.max_backoff_s, backoff * 2)
+                        continue
+                ok, image = self._cap.read()
                 if not ok:
-                    log.warning("camera %s stopped delivering frames; reopening", self.source)
-                    self._cap.release()
-                    self._cap = None
-                    continue
-            self.seq += 1
-            self.frames.put(CameraFrame(self.seq, time.monotonic(), image))
-            if isinstance(self.source, str):
-                self.stop.wait(1 / 30)  # a file plays at about camera rate
+                    if isinstance(self.source, str):  # a video file: loop it
+                        self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                        ok, image = self._cap.read()
+                    if not ok:
+                        log.warning("camera %s stopped delivering frames; reopening", self.source)
+                        self.connected = False
+                        self._cap.release()
+                        self._cap = None
+                        continue
+                self.seq += 1
+                self.frames.put(CameraFrame(self.seq, time.monotonic(), image))
+                if isinstance(self.source, str):
+                    stop.wait(1 / 30)  # a file plays at about camera rate
+        except BaseException:
+            self.connected = False
+            self._release()  # a failure inside the device: the restarted worker opens it afresh
+            raise
+        self._release()
+
+    def _release(self) -> None:
         if self._cap is not None:
             self._cap.release()
+            self._cap = None
 
 
 def frame_to_sketch(bgr: np.ndarray, size: int) -> np.ndarray:

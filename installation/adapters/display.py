@@ -112,7 +112,8 @@ class Renderer:
             return 1.0
         return min(1.0, max(0.0, (now - self._ai_since) / self.crossfade_s))
 
-    def draw(self, now: float, hud: HudInfo | None = None, banner: str = "") -> None:
+    def draw(self, now: float, hud: HudInfo | None = None, banner: str = "", status: str = "") -> None:
+        """One frame; `status` is a gentle line at the bottom while a worker is down (the last images stay)."""
         bg = tuple(self.cfg.background)
         self.surface.fill(bg)
         p = self.panels
@@ -124,6 +125,9 @@ class Renderer:
                 self.surface.blit(self._sketch, p.ai[:2], special_flags=pygame.BLEND_MULT)
         if banner:
             self._text([banner], (p.draw[0], p.draw[1] + p.draw[3] + 4), (200, 200, 200))
+        if status:
+            w, h = self.surface.get_size()
+            self._text([status], (max(8, w // 2 - 4 * len(status)), h - 26), (170, 170, 175))
         if self.hud and hud is not None:
             lines = [
                 f"{hud.fps:5.1f} fps   pen-to-photon {hud.latency_ms:5.1f} ms   model {hud.inference_ms:5.1f} ms",

@@ -18,6 +18,7 @@ import queue
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,11 +41,17 @@ class OscSettings:
     state_out: tuple[str, ...] = ("127.0.0.1:9001",)
     state_hz: float = 10.0
     queue_size: int = 256
+    rate_per_s: float = 200.0  # datagrams a second per source (token bucket); 0 = unlimited
+    burst: int = 400  # datagrams a source may send at once before the rate applies
 
 
 @dataclass
 class Counters:
-    received: int = 0
+    datagrams: int = 0  # accepted for parsing (allowlisted, within the rate)
+    received: int = 0  # messages that reached the handler
+    malformed: int = 0  # datagrams whose parsing or handling raised
+    rate_limited: int = 0
+    reopened: int = 0  # the server socket was found closed and opened again
     commands: int = 0
     rejected: int = 0
     refused_sources: int = 0
@@ -56,60 +63,111 @@ class Counters:
 class _AllowlistServer(BlockingOSCUDPServer):
     allow: frozenset[str] = frozenset()
     counters: Counters
+    rate_per_s: float = 0.0
+    burst: float = 1.0
+    _buckets: dict[str, tuple[float, float]]  # source -> (tokens, time of last refill)
 
     def verify_request(self, request: Any, client_address: tuple[str, int]) -> bool:  # noqa: ANN401
-        if client_address[0] in self.allow:
-            return True
-        self.counters.refused_sources += 1
-        now = time.monotonic()
-        if now - self.counters._last_log > 5.0:  # rate-limited: a flood must not flood the log
-            log.warning(
-                "OSC from %s refused: not in osc.allow (%d refused so far)",
-                client_address[0],
-                self.counters.refused_sources,
-            )
-            self.counters._last_log = now
-        return False
+        source = client_address[0]
+        if source not in self.allow:
+            self.counters.refused_sources += 1
+            self._warn(f"OSC from {source} refused: not in osc.allow ({self.counters.refused_sources} so far)")
+            return False
+        if self.rate_per_s > 0:
+            now = time.monotonic()
+            tokens, t = self._buckets.get(source, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - t) * self.rate_per_s)
+            if tokens < 1.0:
+                self._buckets[source] = (tokens, now)
+                self.counters.rate_limited += 1
+                self._warn(f"OSC from {source} over {self.rate_per_s:g}/s: {self.counters.rate_limited} dropped so far")
+                return False
+            self._buckets[source] = (tokens - 1.0, now)
+        self.counters.datagrams += 1
+        return True
 
     def handle_error(self, request: Any, client_address: tuple[str, int]) -> None:  # noqa: ANN401
-        log.exception("OSC packet from %s could not be handled", client_address)
+        """A datagram python-osc could not handle: counted, logged at most every few seconds, never fatal."""
+        self.counters.malformed += 1
+        self._warn(f"malformed OSC datagram from {client_address[0]} ({self.counters.malformed} so far)")
+
+    def _warn(self, text: str) -> None:
+        now = time.monotonic()
+        if now - self.counters._last_log > 5.0:  # rate-limited: a flood must not flood the log
+            log.warning(text)
+            self.counters._last_log = now
 
 
 class ControlSurface:
+    """The OSC control server. `serve(stop, beat)` is the supervised loop; `start()`/`stop()` run it alone."""
+
     def __init__(self, settings: OscSettings) -> None:
         self.settings = settings
         self.counters = Counters()
         self._queue: queue.Queue[Command] = queue.Queue(maxsize=settings.queue_size)
         self.wake = threading.Event()  # set when a command is queued: the main loop need not wait for a frame
-        dispatcher = Dispatcher(strict_timing=False)
-        dispatcher.set_default_handler(self._handle, needs_reply_address=True)
+        self._dispatcher = Dispatcher(strict_timing=False)
+        self._dispatcher.set_default_handler(self._handle, needs_reply_address=True)
+        self._server = self._open((settings.host, settings.port))
+        self._own_stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _open(self, address: tuple[str, int]) -> _AllowlistServer:
         try:
-            self._server = _AllowlistServer((settings.host, settings.port), dispatcher)
+            server = _AllowlistServer(address, self._dispatcher)
         except OSError as e:
             raise UserError(
-                f"cannot listen for OSC on {settings.host}:{settings.port} ({e.strerror}): another program uses "
+                f"cannot listen for OSC on {address[0]}:{address[1]} ({e.strerror}): another program uses "
                 "the port; set osc.port or stop the other program"
             ) from e
-        self._server.allow = frozenset(settings.allow)
-        self._server.counters = self.counters
-        self._server.timeout = 0.2
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="osc-control", daemon=True
-        )
+        server.allow = frozenset(self.settings.allow)
+        server.counters = self.counters
+        server.rate_per_s = self.settings.rate_per_s
+        server.burst = float(max(1, self.settings.burst))
+        server._buckets = {}
+        server.timeout = 0.2
+        return server
 
     @property
     def address(self) -> tuple[str, int]:
         return self._server.server_address[:2]
 
+    def serve(self, stop: threading.Event, beat: Callable[[], None]) -> None:
+        """Handle datagrams until `stop`; a closed or broken socket raises, and the next call reopens it."""
+        if self._server.socket.fileno() < 0:
+            self._server = self._open(self.address)
+            self.counters.reopened += 1
+            log.info("OSC control socket reopened on %s:%d", *self.address)
+        while not stop.is_set():
+            beat()
+            if self._server.socket.fileno() < 0:
+                raise OSError("the OSC control socket was closed")
+            self._server.handle_request()  # one datagram, or returns after server.timeout
+
     def start(self) -> ControlSurface:
+        self._thread = threading.Thread(
+            target=self.serve, args=(self._own_stop, lambda: None), name="osc-control", daemon=True
+        )
         self._thread.start()
-        log.info("OSC control on %s:%d (allow %s)", *self.address, ", ".join(self.settings.allow))
+        self.announce()
         return self
 
-    def stop(self) -> None:
-        self._server.shutdown()
+    def announce(self) -> None:
+        log.info("OSC control on %s:%d (allow %s)", *self.address, ", ".join(self.settings.allow))
+
+    def close_socket(self) -> None:
+        """Fault injection and shutdown: close the server socket (a supervised `serve` reopens it)."""
         self._server.server_close()
-        self._thread.join(timeout=2)
+
+    def stop(self) -> None:
+        self._own_stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+        self._server.server_close()
+
+    @property
+    def pending(self) -> int:
+        return self._queue.qsize()
 
     def drain(self, max_n: int = 64) -> list[Command]:
         out = []
@@ -129,8 +187,10 @@ class ControlSurface:
             result = Rejection(address, f"internal error: {type(e).__name__}")
         if isinstance(result, Rejection):
             self.counters.rejected += 1
-            self.counters.last_error = f"{result.address}: {result.reason}"
-            log.info("OSC refused from %s: %s", client[0], self.counters.last_error)
+            self.counters.last_error = f"{result.address[:80]}: {result.reason}"
+            if self.counters.rejected <= 20 or self.counters.rejected % 1000 == 0:
+                c = self.counters
+                log.info("OSC refused from %s: %s (%d so far)", client[0], c.last_error, c.rejected)
             return ("/error", self.counters.last_error)  # python-osc sends this back to the sender
         for cmd in result:
             try:

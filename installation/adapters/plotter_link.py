@@ -11,6 +11,7 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 
 import numpy as np
 from pythonosc.osc_packet import OscPacket, ParseError
@@ -41,13 +42,17 @@ class PlotStreamer(threading.Thread):
         self.stall_s = stall_s
         self.max_s = max_s
         self.stop_event = threading.Event()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("0.0.0.0" if robot[0] not in ("127.0.0.1", "localhost") else "127.0.0.1", 0))
-        self.sock.settimeout(0.02)
+        self.sock = self._open_socket()
         self.cancelled = False
         self.datagrams_sent = 0
         self.reconnects = 0
         self.robot_state: list = []
+
+    def _open_socket(self) -> socket.socket:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind(("0.0.0.0" if self.robot[0] not in ("127.0.0.1", "localhost") else "127.0.0.1", 0))
+        sock.settimeout(0.02)
+        return sock
 
     def _send(self, address: str, args: list | tuple = ()) -> None:
         try:
@@ -68,10 +73,26 @@ class PlotStreamer(threading.Thread):
         self.stop_event.set()
 
     def run(self) -> None:
+        self.serve(lambda: None)
+
+    @property
+    def finished(self) -> bool:
+        return self.cancelled or self.sender.done
+
+    def serve(self, beat: Callable[[], None]) -> None:
+        """Stream until done, cancelled or `max_s`; a closed socket raises, and the next call reopens it and
+        resumes after the robot's last acknowledged path (the supervisor makes that call)."""
+        if self.sock.fileno() < 0:
+            self.sock = self._open_socket()
+            self.reconnects += 1
+            self.sender.reconnect()
         self._send("/robot/hello")
         last_reply = time.monotonic()
         t_end = time.monotonic() + self.max_s
         while not self.stop_event.is_set() and not self.sender.done and time.monotonic() < t_end:
+            beat()
+            if self.sock.fileno() < 0:
+                raise OSError("the robot link socket was closed")
             now = time.monotonic()
             for seq in self.sender.due(now):
                 for address, args in path_messages(seq, self.paths[seq - self.first_seq]):

@@ -65,40 +65,87 @@ def find_pen_device(spec: str) -> str | None:
 
 
 class PressureReader(threading.Thread):
-    """Follows a pressure source and keeps the newest value in `latest` (a one-slot hand-off)."""
+    """Follows a pressure source and keeps the newest value in `latest` (a one-slot hand-off).
 
-    def __init__(self, source: Callable[[], Iterable[RawEvent]], max_value: int, stop: threading.Event) -> None:
+    Supervised (`serve`): when the device goes away its stream raises OSError; the reader reports pressure 1.0,
+    raises, and on the supervisor's next call `reopen()` looks for the device again (OSError while absent),
+    so a tablet unplugged and plugged back gives pressure again by itself.
+    """
+
+    def __init__(
+        self,
+        source: Callable[[], Iterable[RawEvent]] | None,
+        max_value: int,
+        stop: threading.Event,
+        reopen: Callable[[], tuple[Callable[[], Iterable[RawEvent]], int]] | None = None,
+    ) -> None:
         super().__init__(name="pressure", daemon=True)
         self.source = source
         self.max_value = max_value
         self.stop = stop
+        self.reopen = reopen
+        self.present = source is not None
+        self.reconnects = 0
         self.latest: LatestSlot[float] = LatestSlot()
 
     @classmethod
-    def from_device(cls, path: str, stop: threading.Event) -> PressureReader:
-        import evdev
+    def from_device(cls, path: str | None, stop: threading.Event, spec: str = "auto") -> PressureReader:
+        """A reader of the evdev device at `path`; with `path` None (an explicit device not plugged in yet) it
+        starts absent and the supervisor's retries pick the device up when it appears."""
 
-        dev = evdev.InputDevice(path)
-        info = dev.absinfo(ABS_PRESSURE)
+        def reopen() -> tuple[Callable[[], Iterable[RawEvent]], int]:
+            where = find_pen_device(spec if spec != "off" else "auto")
+            if where is None:
+                raise OSError("no pressure-reporting tablet connected")
+            return _open_events(where)
 
-        def events() -> Iterable[RawEvent]:
-            for ev in dev.read_loop():
-                yield RawEvent(ev.type, ev.code, ev.value)
-
-        return cls(events, info.max, stop)
+        if path is None:
+            return cls(None, 1, stop, reopen)
+        events, max_value = _open_events(path)
+        return cls(events, max_value, stop, reopen)
 
     def run(self) -> None:
         try:
-            for p in pressures(self.source(), self.max_value):
-                self.latest.put(p)
-                if self.stop.is_set():
-                    break
+            self.serve(self.stop, lambda: None)
         except OSError as e:
             log.warning("tablet pressure stream ended (%s); drawing at pressure 1.0", e)
 
+    def serve(self, stop: threading.Event, beat: Callable[[], None]) -> None:
+        if self.source is None:
+            if self.reopen is None:
+                raise OSError("the pen pressure device is gone")
+            self.source, self.max_value = self.reopen()
+            self.present = True
+            self.reconnects += 1
+            log.info("tablet pressure is back")
+        try:
+            for p in pressures(self.source(), self.max_value):
+                beat()
+                self.latest.put(p)
+                if stop.is_set():
+                    break
+        except OSError as e:
+            self.present, self.source = False, None
+            log.warning("tablet pressure device lost (%s): drawing at pressure 1.0 until it is back", e)
+            raise
+
     def pressure(self) -> float:
         value = self.latest.peek()
-        return 1.0 if value is None else value
+        return 1.0 if value is None or not self.present else value
+
+
+def _open_events(path: str) -> tuple[Callable[[], Iterable[RawEvent]], int]:
+    """An evdev device's event stream and its maximum pressure; OSError if it cannot be opened."""
+    import evdev
+
+    dev = evdev.InputDevice(path)
+    info = dev.absinfo(ABS_PRESSURE)
+
+    def events() -> Iterable[RawEvent]:
+        for ev in dev.read_loop():
+            yield RawEvent(ev.type, ev.code, ev.value)
+
+    return events, info.max
 
 
 class PenInput:

@@ -25,6 +25,7 @@ PROVIDERS = ("tensorrt", "cuda", "cpu")
 FACE_CHOICES = ("largest", "closest", "center")
 SITTER_STYLES = ("quick", "portrait", "shaded")
 GENERATORS = ("pix2pix", "strokes", "portrait", "pixels")  # pix2pix: the plain answer; the others: CLIP-steered
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,34 @@ class OscConfig:
     state_out: list[str] = field(default_factory=lambda: ["127.0.0.1:9001"])
     state_hz: float = 10.0
     queue_size: int = 256
+    rate_limit_hz: float = 200.0
+    rate_burst: int = 400
+
+
+@dataclass(frozen=True)
+class SupervisionConfig:
+    health_every_s: float = 60.0
+    initial_backoff_s: float = 0.5
+    max_backoff_s: float = 30.0
+    healthy_after_s: float = 60.0
+    stall_after_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class ArchiveConfig:
+    enabled: bool = True
+    root: str = "archive"
+    finish_idle_s: float = 60.0
+    store_camera_frames: bool = False
+    max_pending: int = 8
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    file: str = "logs/installation.jsonl"
+    max_bytes: int = 5_000_000
+    backups: int = 5
+    level: str = "INFO"
 
 
 @dataclass(frozen=True)
@@ -148,6 +177,9 @@ class AppConfig:
     sitter: SitterConfig = field(default_factory=SitterConfig)
     steer: SteerConfig = field(default_factory=SteerConfig)
     clip: ClipConfig = field(default_factory=ClipConfig)
+    supervision: SupervisionConfig = field(default_factory=SupervisionConfig)
+    archive: ArchiveConfig = field(default_factory=ArchiveConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -284,6 +316,21 @@ def _check_values(cfg: AppConfig) -> None:
         raise UserError("config [osc]: port must be 0..65535, state_hz and queue_size positive")
     if not 0 < cfg.sitter.min_face < 1 or not 0 <= cfg.sitter.dark_below < 255:
         raise UserError("config [sitter]: min_face must be within 0..1 (of the frame), dark_below within 0..255")
+    if cfg.osc.rate_limit_hz < 0 or cfg.osc.rate_burst < 1:
+        raise UserError("config [osc]: rate_limit_hz must be zero (unlimited) or positive, rate_burst at least 1")
+    sup = cfg.supervision
+    for key, value in (
+        ("supervision.health_every_s", sup.health_every_s),
+        ("supervision.initial_backoff_s", sup.initial_backoff_s),
+        ("supervision.max_backoff_s", sup.max_backoff_s),
+        ("supervision.stall_after_s", sup.stall_after_s),
+        ("archive.max_pending", cfg.archive.max_pending),
+        ("logging.max_bytes", cfg.logging.max_bytes),
+    ):
+        positive(key, value)
+    if cfg.archive.finish_idle_s < 0 or cfg.logging.backups < 0:
+        raise UserError("config 'archive.finish_idle_s' and 'logging.backups' must be zero or positive")
+    choice("logging.level", cfg.logging.level, LOG_LEVELS)
     if cfg.display.crossfade_s < 0:
         raise UserError("config 'display.crossfade_s' must be zero or positive")
     if cfg.canvas.min_width > cfg.canvas.max_width:

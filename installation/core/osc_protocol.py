@@ -81,6 +81,8 @@ STATE: tuple[Address, ...] = (
 )
 
 _BY_PATH = {a.path: a for a in CONTROL}
+MAX_ADDRESS = 256  # longer address patterns are refused before matching
+MAX_WILDCARDS = 16  # a pattern like "/***...*x" makes a backtracking regex run for hours: refuse many wildcards
 
 
 @dataclass(frozen=True)
@@ -97,11 +99,13 @@ class Rejection:
 
 def pattern_regex(pattern: str) -> re.Pattern[str]:
     """An OSC address pattern (* ? [abc] [!a-z] {a,b}) as a compiled regular expression."""
-    out, i = [], 0
+    out: list[str] = []
+    i = 0
     while i < len(pattern):
         c = pattern[i]
         if c == "*":
-            out.append("[^/]*")
+            if not out or out[-1] != "[^/]*":  # "**" is "*": consecutive stars would backtrack exponentially
+                out.append("[^/]*")
         elif c == "?":
             out.append("[^/]")
         elif c == "[":
@@ -131,6 +135,8 @@ def match(pattern: str) -> list[Address]:
     if pattern in _BY_PATH:
         return [_BY_PATH[pattern]]
     if not any(ch in pattern for ch in "*?[{"):
+        return []
+    if len(pattern) > MAX_ADDRESS or sum(pattern.count(c) for c in "*?[{") > MAX_WILDCARDS:
         return []
     try:
         rx = pattern_regex(pattern)
@@ -170,6 +176,10 @@ def coerce(value: Any, kind: str) -> Any:
 
 def interpret(address: str, args: tuple[Any, ...] | list[Any]) -> list[Command] | Rejection:
     """Commands for one received message, or why it is refused."""
+    if len(address) > MAX_ADDRESS or sum(address.count(c) for c in "*?[{") > MAX_WILDCARDS:
+        return Rejection(
+            address[:64], f"address pattern longer than {MAX_ADDRESS} or with over {MAX_WILDCARDS} wildcards"
+        )
     targets = match(address)
     if not targets:
         return Rejection(address, "unknown address (see docs/osc.md)")
@@ -223,6 +233,9 @@ def markdown() -> str:
         "Single messages and bundles (nested too) are accepted, bundle time tags are not waited for, address",
         "patterns with `* ? [] {}` are matched against the table, and a float is accepted where an int is",
         "meant when it is whole. A refused message is answered to its sender with `/error s`.",
+        "Each source may send at most `osc.rate_limit_hz` datagrams a second (burst `osc.rate_burst`); more are",
+        f"dropped and counted. Address patterns over {MAX_ADDRESS} characters or with over {MAX_WILDCARDS} wildcards",
+        "are refused; malformed datagrams are counted and dropped.",
         "",
         "Argument kinds: `s` string, `f` float (ints accepted), `i` int (whole floats accepted),",
         "`b` boolean (T/F, 0/1, true/false), `a` any.",

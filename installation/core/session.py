@@ -19,6 +19,7 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from installation.core.errors import UserError
 from installation.core.strokes import Canvas, PenPoint
@@ -75,8 +76,8 @@ def apply_event(canvas: Canvas, event: PenEvent, pen_t: float) -> None:
         canvas.clear(pen_t)
 
 
-def write_session(path: Path, session: Session) -> None:
-    """Write atomically: a temporary file beside the target, then rename."""
+def write_session_to(f: TextIO, session: Session) -> None:
+    """The session's lines (header, then events) to an open text stream."""
     header = {
         "format": FORMAT,
         "version": VERSION,
@@ -84,12 +85,17 @@ def write_session(path: Path, session: Session) -> None:
         "created": session.created,
         "source": session.source,
     }
+    f.write(json.dumps(header) + "\n")
+    for ev in session.events:
+        f.write(json.dumps(ev.to_json()) + "\n")
+
+
+def write_session(path: Path, session: Session) -> None:
+    """Write atomically: a temporary file beside the target, then rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", encoding="utf-8") as f:
-        f.write(json.dumps(header) + "\n")
-        for ev in session.events:
-            f.write(json.dumps(ev.to_json()) + "\n")
+        write_session_to(f, session)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)

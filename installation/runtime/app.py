@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 from pathlib import Path
 
 from installation.core.config import SOURCES
@@ -31,7 +32,10 @@ def main(args: argparse.Namespace) -> int:
     cfg = config_from_args(args, extra)
     log.info("effective config: %s", json.dumps(cfg.to_dict()))
     opts = ShowOptions(headless=args.headless, seconds=args.seconds, out_dir=args.out, sessions=args.session)
-    metrics = Show(cfg, opts).run()
+    show = Show(cfg, opts)
+    # a service manager's stop (SIGTERM) ends the show like Q: workers stop, pending works are archived
+    signal.signal(signal.SIGTERM, lambda *_: show.stop.set())
+    metrics = show.run()
     log.info("metrics: %s", json.dumps(metrics))
     if args.out is not None:
         _write_metrics(args.out, metrics, cfg)

@@ -1,41 +1,263 @@
-"""The archive of finished works (minimal stand-in for issue #10's archive, same API).
+"""The archive of finished works: one folder per work, written atomically, plus an append-only index.
 
-`Archive(root).save(kind, files, meta)` writes one work as a folder ROOT/<work id>/ holding the files and
-meta.json. It is written into a temporary folder inside ROOT first and renamed into place, so a crash never
-leaves half a work; file names are sanitised to plain names.
+Layout under `root`:
+
+    works/<id>/meta.json      everything about the work (kind, timestamps, model, hashes, file list)
+    works/<id>/<files>        what the caller handed over (sketch.png, ai.png, strokes.jsonl, paths.svg ...)
+    index.jsonl               one line per saved work, appended after the folder is in place
+    .tmp-<id>/                a save in progress (removed by `recover`)
+
+A save writes every file into `.tmp-<id>` inside root, fsyncs, then `os.replace`s the folder to
+`works/<id>`: a kill -9 at any moment leaves either no folder or a complete one. The index is only a
+speed-up: `list` also finds folders the index lacks (a kill between rename and append) and skips torn lines;
+`recover` rewrites it from the folders. Names are sanitised (installation.core.archive_index), so nothing a
+caller passes can write outside root. An OSError (disk full, unwritable folder) is logged and counted in
+`stats`, never raised: the show goes on. Camera frames (file names starting with "camera") are dropped unless
+the venue enables `archive.store_camera_frames`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
+import logging
 import os
-import re
-import tempfile
+import queue
+import shutil
+import threading
 import time
-import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+from installation.core.archive_index import index_line, is_work_id, parse_index, safe_file_name, work_id
+from installation.core.errors import UserError
+
+log = logging.getLogger(__name__)
+INDEX = "index.jsonl"
+STALE_TMP_S = 300.0  # a temp folder this old is a crash's leftover, not another writer's save in progress
+_COUNTER = itertools.count(1)  # shared by every Archive in the process: ids stay unique across instances
+WORKS = "works"
+META = "meta.json"
 
 
-def _safe(name: str) -> str:
-    cleaned = _SAFE.sub("_", Path(name).name).lstrip(".")
-    return cleaned or "file"
+@dataclass
+class ArchiveStats:
+    saved: int = 0
+    failed: int = 0
+    camera_frames_dropped: int = 0
+    last_error: str = ""
 
 
 class Archive:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, store_camera_frames: bool = False) -> None:
         self.root = Path(root)
+        self.store_camera_frames = store_camera_frames
+        self.stats = ArchiveStats()
+        self._lock = threading.Lock()
 
+    # -- writing ----------------------------------------------------------------------------------------------
     def save(self, kind: str, files: dict[str, bytes], meta: dict[str, Any]) -> str:
-        """Write one work atomically; returns its id."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        work_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{_safe(kind)}-{uuid.uuid4().hex[:6]}"
-        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.root))
+        """Store one work atomically; returns its id, or "" if it could not be written (logged and counted)."""
+        now = datetime.now(UTC)
+        wid = work_id(kind, now, next(_COUNTER))
+        tmp = self.root / f".tmp-{wid}"
+        try:
+            works = self.root / WORKS
+            works.mkdir(parents=True, exist_ok=True)
+            tmp.mkdir()
+            listing = self._write_files(tmp, files)
+            record = {**meta, "id": wid, "kind": kind, "saved_at": now.isoformat(timespec="milliseconds")}
+            record["files"] = listing
+            _write_synced(tmp / META, json.dumps(record, indent=1, sort_keys=True, default=str).encode("utf-8"))
+            _fsync_dir(tmp)
+            os.replace(tmp, works / wid)
+            _fsync_dir(works)
+            self._append_index(_index_entry(record))
+        except OSError as e:
+            shutil.rmtree(tmp, ignore_errors=True)
+            with self._lock:
+                self.stats.failed += 1
+                self.stats.last_error = f"archive {self.root}: {e.strerror or e}"
+            log.error("could not archive a %s work in %s: %s (the show goes on)", kind, self.root, e)
+            return ""
+        with self._lock:
+            self.stats.saved += 1
+            self.stats.last_error = ""  # writable again: /state/error clears
+        log.info("archived %s (%d files)", wid, len(listing))
+        return wid
+
+    def _write_files(self, folder: Path, files: dict[str, bytes]) -> dict[str, dict[str, Any]]:
+        listing: dict[str, dict[str, Any]] = {}
         for name, data in files.items():
-            (tmp / _safe(name)).write_bytes(data)
-        record = {"id": work_id, "kind": kind, "files": sorted(_safe(n) for n in files), **meta}
-        (tmp / "meta.json").write_text(json.dumps(record, indent=2, default=str))
-        os.replace(tmp, self.root / work_id)
-        return work_id
+            safe = safe_file_name(name)
+            if safe == META or safe in listing:
+                safe = f"{len(listing)}-{safe}"
+            if safe.lower().startswith("camera") and not self.store_camera_frames:
+                with self._lock:
+                    self.stats.camera_frames_dropped += 1
+                continue
+            _write_synced(folder / safe, data)
+            listing[safe] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        return listing
+
+    def _append_index(self, entry: dict[str, Any]) -> None:
+        line = index_line(entry)
+        with self._lock:
+            fd = os.open(self.root / INDEX, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, line)  # one write of one line: a kill leaves it whole or torn, never interleaved
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    def recover(self) -> int:
+        """Remove saves a crash left half-done (temp folders older than STALE_TMP_S, so another writer's save in
+        progress is left alone) and rewrite the index from the folders; returns the temp folders removed."""
+        if not self.root.is_dir():
+            return 0
+        removed = 0
+        for tmp in self.root.glob(".tmp-*"):
+            try:
+                stale = time.time() - tmp.stat().st_mtime > STALE_TMP_S
+            except OSError:
+                continue
+            if stale or not tmp.is_dir():
+                shutil.rmtree(tmp, ignore_errors=True)
+                removed += 1
+        entries = self.list()
+        indexed = {e["id"] for e in parse_index(_read(self.root / INDEX))}
+        if {e["id"] for e in entries} != indexed:
+            data = b"".join(index_line(e) for e in entries)
+            try:
+                _write_synced(self.root / (INDEX + ".tmp"), data)
+                os.replace(self.root / (INDEX + ".tmp"), self.root / INDEX)
+            except OSError as e:
+                log.error("could not rewrite the archive index %s: %s", self.root / INDEX, e)
+        if removed:
+            log.warning("archive %s: removed %d unfinished save(s) left by a crash", self.root, removed)
+        return removed
+
+    # -- reading ----------------------------------------------------------------------------------------------
+    def list(self) -> list[dict[str, Any]]:
+        """Index entries of every complete work, oldest first (folders missing from the index included)."""
+        works = self.root / WORKS
+        if not works.is_dir():
+            return []
+        present = {p.name for p in works.iterdir() if p.is_dir() and is_work_id(p.name)}
+        entries = {e["id"]: e for e in parse_index(_read(self.root / INDEX)) if e["id"] in present}
+        for wid in present - entries.keys():
+            record = self.meta(wid)
+            if record is not None:
+                entries[wid] = _index_entry(record)
+        return [entries[k] for k in sorted(entries)]
+
+    def meta(self, wid: str) -> dict[str, Any] | None:
+        try:
+            record = json.loads(self.path(wid, META).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return record if isinstance(record, dict) else None
+
+    def path(self, wid: str, name: str = "") -> Path:
+        """The folder of a work, or a file in it; a UserError for anything that would leave the archive."""
+        if not is_work_id(wid):
+            raise UserError(f"{wid!r} is not a work id of this archive (run.py archive list shows them)")
+        folder = self.root / WORKS / wid
+        if not name:
+            return folder
+        if safe_file_name(name) != name:
+            raise UserError(f"{name!r} is not a file name inside a work (no folders, no '..')")
+        target = (folder / name).resolve()
+        if not target.is_relative_to(folder.resolve()):
+            raise UserError(f"{name!r} points outside the archive")
+        return target
+
+
+def _index_entry(record: dict[str, Any]) -> dict[str, Any]:
+    keep = ("id", "kind", "saved_at", "started_at", "finished_at", "reason", "source", "prompt", "model")
+    entry = {k: record[k] for k in keep if k in record}
+    entry["files"] = sorted(record.get("files", {}))
+    return entry
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with path.open("wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# A job builds (kind, files, meta) on the writer thread, so image encoding never costs the display a frame.
+Job = Callable[[], tuple[str, dict[str, bytes], dict[str, Any]]]
+
+
+class ArchiveWriter:
+    """A bounded hand-off from the show to the archive; `serve` runs on a supervised worker thread."""
+
+    def __init__(self, archive: Archive, max_pending: int = 8) -> None:
+        self.archive = archive
+        self._jobs: queue.Queue[Job] = queue.Queue(maxsize=max_pending)
+        self.submitted = 0
+        self.dropped = 0  # jobs refused because the writer was this far behind (counted, reported in health)
+        self.written: list[str] = []  # ids of the newest works (bounded)
+        self._busy = threading.Event()
+
+    def submit(self, job: Job) -> bool:
+        """Never blocks: False (and counted) when `max_pending` works are already waiting."""
+        try:
+            self._jobs.put_nowait(job)
+        except queue.Full:
+            self.dropped += 1
+            log.error("archive writer is %d works behind: a finished work was not archived", self._jobs.maxsize)
+            return False
+        self.submitted += 1
+        return True
+
+    @property
+    def pending(self) -> int:
+        return self._jobs.qsize() + (1 if self._busy.is_set() else 0)
+
+    def serve(self, stop: threading.Event, beat: Callable[[], None]) -> None:
+        self.archive.recover()
+        while True:
+            beat()
+            try:
+                job = self._jobs.get(timeout=0.2)
+            except queue.Empty:
+                if stop.is_set():
+                    return
+                continue
+            self._busy.set()
+            try:
+                kind, files, meta = job()
+                wid = self.archive.save(kind, files, meta)
+                if wid:
+                    self.written = [*self.written[-99:], wid]
+            finally:
+                self._busy.clear()
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until every submitted work is written (or failed); True if the queue emptied in time."""
+        deadline = time.monotonic() + timeout
+        while self.pending and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return not self.pending

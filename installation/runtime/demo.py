@@ -69,7 +69,7 @@ def _sitter_main(args: argparse.Namespace) -> int:
 def main(args: argparse.Namespace) -> int:
     if args.mode == "sitter":
         return _sitter_main(args)
-    extra = ['input.source="replay"']
+    extra = ['input.source="replay"', "archive.enabled=false"]  # a demo is not visitors' work
     if args.speed:
         extra.append(f"input.replay_speed={args.speed}")
     cfg = config_from_args(args, extra)

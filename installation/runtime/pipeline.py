@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -50,22 +51,28 @@ class InferenceWorker(threading.Thread):
         self._last_image: np.ndarray | None = None
 
     def run(self) -> None:
+        """Unsupervised use (tests, benchmarks): the first failure is kept in `error` for the caller."""
         try:
-            while not self.stop.is_set():
-                frame = self.sketches.take(timeout=0.05)
-                if frame is None:
-                    continue
-                if frame.seq == self._last_seq or (
-                    self._last_image is not None and np.array_equal(frame.image, self._last_image)
-                ):
-                    self.skipped += 1
-                    continue
-                t0 = time.perf_counter()
-                image = self.model.run(frame.image)
-                ms = (time.perf_counter() - t0) * 1000.0
-                self.calls += 1
-                self._last_seq, self._last_image = frame.seq, frame.image
-                self.answers.put(AIFrame(frame.seq, frame.pen_t, image, ms, time.monotonic()))
-        except BaseException as e:  # surfaced by the main loop, which decides what to do
+            self.serve(self.stop, lambda: None)
+        except BaseException as e:  # surfaced by the caller, which decides what to do
             log.exception("inference worker failed")
             self.error = e
+
+    def serve(self, stop: threading.Event, beat: Callable[[], None]) -> None:
+        """The worker loop; raises on failure (the supervisor restarts it, the model session is kept)."""
+        while not stop.is_set():
+            beat()
+            frame = self.sketches.take(timeout=0.05)
+            if frame is None:
+                continue
+            if frame.seq == self._last_seq or (
+                self._last_image is not None and np.array_equal(frame.image, self._last_image)
+            ):
+                self.skipped += 1
+                continue
+            t0 = time.perf_counter()
+            image = self.model.run(frame.image)
+            ms = (time.perf_counter() - t0) * 1000.0
+            self.calls += 1
+            self._last_seq, self._last_image = frame.seq, frame.image
+            self.answers.put(AIFrame(frame.seq, frame.pen_t, image, ms, time.monotonic()))

@@ -4,28 +4,37 @@ Ownership: the main thread owns pygame (events, canvas, renderer, flip); the inf
 session; the camera and pressure readers own their devices. Hand-offs are one-slot latest-value slots and
 one stop event ends everything. Pen-to-photon latency is measured at the flip that first shows an AI image:
 flip time minus the time of the newest pen event that image reflects.
+
+Unattended operation: every worker runs under a Supervisor (restart with back-off; the display keeps the last
+images and shows a gentle status line meanwhile), a health record is logged every `supervision.health_every_s`,
+and finished works (a clear after drawing, key S, or `archive.finish_idle_s` without a pen event) go to the
+archive through a bounded background writer.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
+from installation.core.archive_index import config_hash
 from installation.core.config import GENERATORS, LAYOUTS, AppConfig
 from installation.core.errors import UserError
 from installation.core.frames import AIFrame, CameraFrame, SketchFrame
 from installation.core.session import PenEvent, Player, Session, SessionWriter, apply_event, read_session
 from installation.core.slots import LatestSlot
 from installation.core.strokes import Canvas
+from installation.runtime.archive import Archive, ArchiveWriter
 from installation.runtime.metrics import MetricsRecorder
 from installation.runtime.steer_worker import SteerRequest, SteerWorker
+from installation.runtime.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +116,15 @@ class Show:
         self.last_error = ""
         self.streamer = None  # the plotter link while a plot runs
         self.clip_score = None  # the newest ClipScore of the AI image against the prompt
+        self.supervisor: Supervisor | None = None
+        self.archive_writer: ArchiveWriter | None = None
+        self.works_finished = 0  # finished works handed to the archive writer (or refused by it)
+        self._work_mode: str | None = None  # the mode in which the drawing on the canvas began (None: empty)
+        self._work_started = ""
+        self._archived_version = -1  # canvas version of the newest archived work (no double archiving)
+        self._model = None
+        self._status = ""  # the status line on screen now
+        self._config_hash = config_hash(cfg.to_dict())
         size = cfg.canvas.size
         self.canvas = Canvas(size, cfg.model.input_size, cfg.canvas.min_width, cfg.canvas.max_width)
         self.sessions = [read_session(p) for p in (opts.sessions or default_sessions())]
@@ -154,14 +172,33 @@ class Show:
 
     # -- the loop -------------------------------------------------------------------------------------------
     def run(self) -> dict[str, object]:
+        """Run until stopped or `opts.seconds`; returns the metrics summary. The file log lives as long as this."""
         import pygame
 
+        from installation.runtime import logs
+        from installation.runtime.health import health_fields, status_line
+
+        log_handler = logs.attach(self.cfg.logging, lambda p: self.cfg.resolve(p))
+        try:
+            return self._run(pygame, health_fields, status_line)
+        finally:
+            logs.detach(log_handler)
+
+    def _run(self, pygame, health_fields, status_line) -> dict[str, object]:  # noqa: ANN001
         from installation.adapters.display import HudInfo, Renderer
         from installation.adapters.tablet import PenInput, PressureReader, find_pen_device
         from installation.runtime.frames_out import FrameWriter
         from installation.runtime.pipeline import InferenceWorker
 
-        model = self._open_model()
+        model = self._model = self._open_model()
+        sup_cfg = self.cfg.supervision
+        sup = self.supervisor = Supervisor(
+            self.stop,
+            sup_cfg.initial_backoff_s,
+            sup_cfg.max_backoff_s,
+            sup_cfg.healthy_after_s,
+            sup_cfg.stall_after_s,
+        )
         camera = None
         if self.cfg.input.source == "camera":
             from installation.adapters.camera import CameraWorker
@@ -178,10 +215,11 @@ class Show:
         display_canvas = self._display_canvas(renderer.panel_side())
         pressure = None
         if self.cfg.input.source == "tablet" and not self.opts.headless:
-            dev = find_pen_device(self.cfg.input.evdev)
-            if dev is not None:
-                pressure = PressureReader.from_device(dev, self.stop)
-                pressure.start()
+            spec = self.cfg.input.evdev
+            dev = find_pen_device(spec)
+            if dev is not None or spec not in ("auto", "off"):  # a named device may be plugged in later
+                pressure = PressureReader.from_device(dev, self.stop, spec)
+                sup.add("tablet", pressure.serve, watch_stall=False)
         pen = PenInput(
             self._pen_mapping(renderer, surface),
             pressure.pressure if pressure else (lambda: 1.0),
@@ -194,13 +232,22 @@ class Show:
 
         control, state_out = self._open_osc()
         worker = InferenceWorker(model, self.sketches, self.answers, self.stop)
-        worker.start()
+        sup.add("inference", worker.serve)
         if self.generator != "pix2pix":
             self._request_steer(restart=True)
         clip = self._start_clip()
         if camera is not None:
-            camera.start()
+            sup.add("camera", camera.serve)
             paper.start()
+        if control is not None:
+            sup.add("osc", control.serve)
+            control.announce()
+        if self.cfg.archive.enabled:
+            a = self.cfg.archive
+            archive = Archive(self.cfg.resolve(a.root), a.store_camera_frames)
+            self.archive_writer = ArchiveWriter(archive, a.max_pending)
+            sup.add("archive", self.archive_writer.serve)
+            log.info("archiving finished works to %s", archive.root)
         log.info(
             "model %s on %s; input %s; layout %s",
             model.name,
@@ -216,15 +263,19 @@ class Show:
         mode = self.cfg.input.source
         record_t0: float | None = None
         hud = HudInfo(0.0, 0.0, 0.0, model.provider, model.name, mode)
+        next_health = t_start + sup_cfg.health_every_s
         try:
             while not self.stop.is_set():
                 now = time.monotonic()
                 if self.opts.seconds is not None and now - t_start >= self.opts.seconds:
                     break
-                if worker.error is not None:
-                    raise RuntimeError(f"inference failed: {worker.error}")
                 if self.steer_worker is not None and self.steer_worker.error is not None:
                     self._steer_failed()
+                if now >= next_health:
+                    next_health = now + sup_cfg.health_every_s
+                    fields = health_fields(self, now - t_start, control, worker)
+                    extra = {"fields": {"health": fields}, "short": "health"}
+                    log.info("health %s", json.dumps(fields, default=str), extra=extra)
                 events: list[PenEvent] = []
                 for ev in pygame.event.get():
                     if ev.type == pygame.QUIT:
@@ -258,8 +309,13 @@ class Show:
                 if camera is not None:
                     self._camera_to_sketch(renderer)
                 for pe in events:
+                    if pe.kind == "clear":
+                        self._finish("clear", mode)
+                    elif pe.kind == "down" and self._work_mode is None:
+                        self._work_mode, self._work_started = mode, _utc_iso()
                     apply_event(self.canvas, pe, now)
                     apply_event(display_canvas, pe, now)
+                self._maybe_finish_idle(now, mode)
                 if events:
                     self.metrics.pen_events += len(events)
                     self._sketch_changed(now)
@@ -275,7 +331,13 @@ class Show:
                     self.metrics.recent_latency(),
                     self.metrics.recent_inference(),
                 )
-                renderer.draw(now, hud, banner=replay.name() if replay is not None and mode == "attract" else "")
+                down = sup.down(now)
+                status = status_line(down, camera.connected if camera is not None else True)
+                if status != self._status:
+                    self._status = status
+                    log.warning("status: %s", status or "all workers up again")
+                banner = replay.name() if replay is not None and mode == "attract" else ""
+                renderer.draw(now, hud, banner=banner, status=status)
                 pygame.display.flip()
                 flip_t = time.monotonic()
                 self.metrics.frame(flip_t)
@@ -303,14 +365,16 @@ class Show:
                         hud.mode = mode
                         state_out.publish(self._state(hud, renderer, model, control), t_cmd)
         finally:
+            if self.archive_writer is not None and not self.archive_writer.flush(10.0):
+                log.error("archive writer did not finish %d work(s) before shutdown", self.archive_writer.pending)
             self.stop.set()
-            worker.join(timeout=2)
+            sup.join(timeout=3)
             if self.steer_worker is not None:
                 self.steer_worker.join(timeout=5)
             if clip is not None:
                 clip.join(timeout=2)
             if control is not None:
-                control.stop()
+                control.close_socket()
             if self.streamer is not None:
                 self.streamer.stop_event.set()
             if state_out is not None:
@@ -326,6 +390,12 @@ class Show:
             provider=model.provider,
             model=model.name,
             inference_calls=worker.calls,
+            restarts=sup.restarts,
+            workers=sup.status(),
+            works_finished=self.works_finished,
+            works_archived=self.archive_writer.archive.stats.saved if self.archive_writer else 0,
+            works_failed=self.archive_writer.archive.stats.failed if self.archive_writer else 0,
+            works_dropped=self.archive_writer.dropped if self.archive_writer else 0,
             inference_skipped=worker.skipped,
             sketch_slot_dropped=self.sketches.dropped,
             rss_mb=_rss_mb(),
@@ -365,9 +435,11 @@ class Show:
         from installation.adapters.osc_server import ControlSurface, OscSettings, StateBroadcaster
 
         o = self.cfg.osc
-        settings = OscSettings(o.host, o.port, tuple(o.allow), tuple(o.state_out), o.state_hz, o.queue_size)
+        settings = OscSettings(
+            o.host, o.port, tuple(o.allow), tuple(o.state_out), o.state_hz, o.queue_size, o.rate_limit_hz, o.rate_burst
+        )
         state_out = StateBroadcaster(settings)
-        return ControlSurface(settings).start(), state_out
+        return ControlSurface(settings), state_out
 
     def _state(self, hud, renderer, model, control) -> dict[str, object]:  # noqa: ANN001
         return {
@@ -380,7 +452,7 @@ class Show:
             "clip/score": round(self.clip_score.cosine, 4) if self.clip_score is not None else None,
             "plotter/queue": self.streamer.queued if self.streamer is not None else 0,
             "plotter/progress": round(self.streamer.progress, 4) if self.streamer is not None else 0.0,
-            "error": self.last_error or (control.counters.last_error if control is not None else ""),
+            "error": self._state_error(control),
         }
 
     def _command(self, cmd, renderer, display_canvas, now, replay, mode, state_out):  # noqa: ANN001, ANN202
@@ -425,13 +497,85 @@ class Show:
             log.info("OSC %s %s: not available in this build", a, args)
         return replay, mode
 
+    def _state_error(self, control) -> str:  # noqa: ANN001
+        if self.last_error:
+            return self.last_error
+        if self.archive_writer is not None and self.archive_writer.archive.stats.last_error:
+            return self.archive_writer.archive.stats.last_error
+        return control.counters.last_error if control is not None else ""
+
+    # -- finished works -------------------------------------------------------------------------------------
+    def _finish(self, reason: str, mode: str, force: bool = False) -> None:
+        """Hand a finished work to the archive writer: a clear after drawing, key S (`force`), or idle.
+
+        Attract-mode drawings are not works; the same canvas version is never archived twice. Never blocks:
+        encoding happens on the writer thread; a writer that is behind refuses and counts.
+        """
+        work_mode = self._work_mode
+        if reason == "clear":
+            self._work_mode = None
+        if self.archive_writer is None or self.canvas.version == self._archived_version:
+            return
+        if not force and work_mode in (None, "attract"):
+            return
+        camera_mode = self.cfg.input.source == "camera"
+        if not self.canvas.all_strokes() and not camera_mode:
+            return
+        from installation.runtime.works import WorkSnapshot, build_files
+
+        self._archived_version = self.canvas.version
+        self.works_finished += 1
+        ai = self.answers.peek()
+        cam = self.camera_frames.peek() if camera_mode else None
+        model = self._model
+        meta = {
+            "reason": reason,
+            "source": work_mode or mode,
+            "started_at": self._work_started or _utc_iso(),
+            "finished_at": _utc_iso(),
+            "prompt": self.prompt,
+            "model": {
+                "name": getattr(model, "name", ""),
+                "file": getattr(getattr(model, "path", None), "name", ""),
+                "sha256": getattr(model, "sha256", ""),
+                "provider": getattr(model, "provider", ""),
+            },
+            "config_hash": self._config_hash,
+            "canvas_version": self.canvas.version,
+            "ai_seq": ai.seq if ai is not None else None,  # the canvas version the AI image answered
+        }
+        snap = WorkSnapshot(
+            kind="drawing",
+            events=tuple(_strokes_to_events(self.canvas)),
+            canvas=self.cfg.canvas.size,
+            sketch=self.canvas.raster(),
+            ai=ai.image if ai is not None else None,
+            camera=cam.image if cam is not None else None,
+            paper=self.cfg.plotter.paper,
+            margin_mm=self.cfg.plotter.margin_mm,
+            meta=meta,
+        )
+        self.archive_writer.submit(lambda: build_files(snap))
+
+    def _maybe_finish_idle(self, now: float, mode: str) -> None:
+        idle = self.cfg.archive.finish_idle_s
+        if (
+            idle > 0
+            and self._work_mode not in (None, "attract")
+            and not self.canvas.drawing
+            and now - self.canvas.last_pen_t >= idle
+            and self.canvas.version != self._archived_version
+        ):
+            self._finish("idle", mode)
+
     def _plotter(self, verb: str) -> None:
         """start: stream the visitor's strokes to the robot bridge; pause/resume/cancel: forward to it."""
         from installation.adapters.plotter_link import PlotStreamer
         from installation.core.plotpaths import PaperMapping, paper_size, prepare
 
         if verb == "start":
-            if self.streamer is not None and self.streamer.is_alive():
+            running = self.supervisor.workers.get("plotter") if self.supervisor is not None else None
+            if running is not None and running.state in ("starting", "up", "down"):
                 self.last_error = "/plotter/start: a plot is already running"
                 return
             p = self.cfg.plotter
@@ -445,8 +589,11 @@ class Show:
             mapping = reg or PaperMapping(self.cfg.canvas.size, paper_size(p.paper), p.margin_mm)
             paths = prepare([mapping.to_mm(s) for s in strokes], tolerance=0.1, merge_tol=0.05)
             host, _, port = p.robot.rpartition(":")
-            self.streamer = PlotStreamer(paths, (host, int(port)), window=p.window)
-            self.streamer.start()
+            streamer = self.streamer = PlotStreamer(paths, (host, int(port)), window=p.window)
+            if self.supervisor is not None:
+                self.supervisor.add("plotter", lambda stop, beat: streamer.serve(beat), restart_on_exit=False)
+            else:
+                streamer.start()
             log.info("plotting %d paths on %s via %s", len(paths), p.paper, p.robot)
         elif self.streamer is not None:
             {"pause": self.streamer.pause, "resume": self.streamer.resume, "cancel": self.streamer.cancel}[verb]()
@@ -588,6 +735,7 @@ class Show:
         if key in (pygame.K_q, pygame.K_ESCAPE):
             self.stop.set()
         elif key == pygame.K_c:
+            self._finish("clear", self._work_mode or "")
             apply_event(self.canvas, PenEvent("clear", 0.0), now)
             apply_event(display_canvas, PenEvent("clear", 0.0), now)
             renderer.set_sketch(display_canvas.raster())
@@ -604,6 +752,7 @@ class Show:
             renderer.hud = not renderer.hud
         elif key == pygame.K_s:
             self._save(renderer)
+            self._finish("save", self._work_mode or self.cfg.input.source, force=True)
 
     def _save(self, renderer) -> None:  # noqa: ANN001
         import cv2
@@ -646,6 +795,10 @@ def _rescale(session: Session, size: int) -> Session:
     k = size / session.canvas
     events = tuple(PenEvent(e.kind, e.t, e.x * k, e.y * k, e.pressure) for e in session.events)
     return Session(size, events, session.source, session.created)
+
+
+def _utc_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def _now_iso() -> str:

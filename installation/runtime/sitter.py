@@ -402,12 +402,13 @@ class SitterShow:
         root = Path(self.cfg.sitter.archive).expanduser()
         if not root.is_absolute():
             root = self.cfg.resolve(self.cfg.sitter.archive)
-        try:
-            p.archived = Archive(root).save("sitter", files, meta)
-            summary["archived"] = str(root / p.archived)
-            log.info("sitter: portrait archived as %s", root / p.archived)
-        except OSError as e:  # the show goes on; the drawing is on the robot's paper
-            self.last_error = f"could not archive the portrait in {root}: {e}"
+        archive = Archive(root, self.cfg.sitter.store_camera_frames)
+        p.archived = archive.save("sitter", files, meta)  # never raises: failures are logged and counted
+        if p.archived:
+            summary["archived"] = str(archive.path(p.archived))
+            log.info("sitter: portrait archived as %s", summary["archived"])
+        else:  # the show goes on; the drawing is on the robot's paper
+            self.last_error = f"could not archive the portrait in {root}: {archive.stats.last_error}"
             log.error(self.last_error)
 
     def _close_portrait(self, outcome: str, reason: str) -> dict:

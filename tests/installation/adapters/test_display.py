@@ -103,3 +103,15 @@ def test_hud_shows_the_clip_score_line_only_when_there_is_one(surface: pygame.Su
     r.draw(0.0, info)
     with_clip = pygame.surfarray.array3d(surface)[:, 40:70]
     assert (with_clip.sum(axis=2) > 400).sum() > (without.sum(axis=2) > 400).sum() + 20
+
+
+def test_status_line_is_drawn_over_the_last_images_while_a_worker_is_down(surface: pygame.Surface) -> None:
+    r = Renderer(surface, DisplayConfig(layout="side", crossfade_s=0))
+    r.set_ai(RED, now=0.0)
+    r.draw(now=1.0)
+    calm = pygame.surfarray.array3d(surface).copy()
+    r.draw(now=2.0, status="the portrait is resting for a moment")
+    resting = pygame.surfarray.array3d(surface)
+    changed = np.argwhere((calm != resting).any(axis=2))  # (x, y) of pixels the line touched
+    assert len(changed) > 50 and changed[:, 1].min() >= H - 30  # only a line at the bottom
+    assert _px(surface, r.panels.ai) == (255, 0, 0)  # the last AI image is still shown

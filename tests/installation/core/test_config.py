@@ -26,6 +26,10 @@ def test_layers_venue_then_overrides(tmp_path: Path) -> None:
     "override, fragment",
     [
         ("display.colour=1", "unknown config key 'display.colour'"),
+        ("archive.folder=x", "unknown config key 'archive.folder'"),
+        ("supervision.max_backoff_s=0", "'supervision.max_backoff_s' must be positive"),
+        ("logging.level=LOUD", "'logging.level' is 'LOUD'"),
+        ("osc.rate_limit_hz=-1", "rate_limit_hz must be zero"),
         ("nosuch.key=1", "unknown config key 'nosuch'"),
         ("display.fps=fast", "'display.fps' must be int"),
         ("display.layout=diagonal", "choose one of side, ai, overlay"),

@@ -46,7 +46,7 @@ def test_a_face_is_drawn_completely_and_archived_without_camera_frames(tmp_path:
     assert all(canvas <= acked for canvas, acked in log)
     assert [a for a, _ in log] == sorted(a for a, _ in log) and log[-1][0] == c["strokes_planned"]
     assert m["inference_calls"] >= 2
-    (work,) = (tmp_path / "archive").iterdir()
+    (work,) = (tmp_path / "archive" / "works").iterdir()
     assert sorted(f.name for f in work.iterdir()) == sorted(
         ["drawing.png", "drawing.svg", "portrait.png", "strokes.json", "meta.json"]
     )
@@ -80,7 +80,7 @@ def test_with_storage_on_the_still_is_archived(tmp_path: Path) -> None:
     # the venue allows it: the preview is in the written frames
     assert camera_pixels(show, tmp_path / "frames" / "snapshot_0001.png") > 0.3
     assert m["portraits"][0]["outcome"] == "done"
-    (work,) = (tmp_path / "archive").iterdir()
+    (work,) = (tmp_path / "archive" / "works").iterdir()
     still = cv2.imread(str(work / "camera.jpg"))
     assert still is not None and still.shape == cv2.imread(str(FACES / "face.jpg")).shape
 

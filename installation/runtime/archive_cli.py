@@ -1,0 +1,133 @@
+"""`run.py archive`: list the archived works, show one, verify them all, or make a contact sheet.
+
+    python run.py archive                       # list (newest last)
+    python run.py archive show ID               # its meta.json
+    python run.py archive verify                # every file against its recorded size and sha256
+    python run.py archive sheet --out sheet.png [--last 48] [--cols 6]
+
+The archive folder comes from the config (`archive.root`, or `--root DIR`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from installation.core.config import load_config
+from installation.core.errors import UserError
+from installation.runtime.archive import Archive
+
+ACTIONS = ("list", "show", "verify", "sheet")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "action", nargs="?", default="list", choices=ACTIONS, help="list (default), show, verify, sheet"
+    )
+    parser.add_argument("work", nargs="?", help="a work id (for show)")
+    parser.add_argument("--root", type=Path, help="archive folder (default: archive.root from the config)")
+    parser.add_argument("--config", type=Path, help="venue TOML file layered over the packaged defaults")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="config override")
+    parser.add_argument("--out", type=Path, help="sheet: the PNG to write")
+    parser.add_argument("--last", type=int, default=48, help="sheet: the newest N works")
+    parser.add_argument("--cols", type=int, default=6, help="sheet: works per row")
+    parser.add_argument("--thumb", type=int, default=160, help="sheet: thumbnail side in pixels")
+    parser.add_argument("--json", action="store_true", help="list: one JSON object per line")
+
+
+def main(args: argparse.Namespace) -> int:
+    root = args.root or _root_from_config(args)
+    if not root.is_dir():
+        raise UserError(f"archive folder {root} does not exist: run the show first, or pass --root DIR")
+    archive = Archive(root)
+    if args.action == "show":
+        if not args.work:
+            raise UserError("archive show needs a work id: run.py archive show ID (run.py archive lists them)")
+        meta = archive.meta(args.work) if archive.path(args.work).is_dir() else None
+        if meta is None:
+            raise UserError(f"no complete work {args.work!r} in {root}: run.py archive lists them")
+        print(json.dumps(meta, indent=2))
+        return 0
+    entries = archive.list()
+    if args.action == "verify":
+        bad = [e["id"] for e in entries if not verify(archive, e["id"])]
+        print(
+            f"{len(entries) - len(bad)} of {len(entries)} works complete"
+            + (f"; damaged: {', '.join(bad)}" if bad else "")
+        )
+        return 1 if bad else 0
+    if args.action == "sheet":
+        if args.out is None:
+            raise UserError("archive sheet needs --out FILE.png")
+        if args.last < 1 or args.cols < 1 or not 32 <= args.thumb <= 1024:
+            raise UserError("archive sheet: --last and --cols must be at least 1, --thumb within 32..1024")
+        n = contact_sheet(archive, entries[-args.last :], args.out, args.cols, args.thumb)
+        print(f"contact sheet of {n} works: {args.out}")
+        return 0
+    for e in entries:
+        if args.json:
+            print(json.dumps(e))
+        else:
+            print(f"{e['id']}  {e.get('reason', ''):<6} {e.get('source', ''):<8} {', '.join(e.get('files', []))}")
+    if not args.json:
+        print(f"{len(entries)} works in {root}")
+    return 0
+
+
+def _root_from_config(args: argparse.Namespace) -> Path:
+    cfg = load_config(args.config, args.set)
+    return cfg.resolve(cfg.archive.root)
+
+
+def verify(archive: Archive, wid: str) -> bool:
+    meta = archive.meta(wid)
+    if meta is None or not meta.get("files"):
+        return False
+    for name, info in meta["files"].items():
+        try:
+            data = archive.path(wid, name).read_bytes()
+        except (OSError, UserError):
+            return False
+        if len(data) != info.get("bytes") or hashlib.sha256(data).hexdigest() != info.get("sha256"):
+            return False
+    return True
+
+
+def contact_sheet(archive: Archive, entries: list[dict[str, Any]], out: Path, cols: int, thumb: int) -> int:
+    """A grid of (sketch | AI image) pairs with each work's time; written atomically. Returns works shown."""
+    cell_w, cell_h = 2 * thumb + 12, thumb + 30
+    rows = max(1, -(-len(entries) // cols))
+    sheet = np.full((rows * cell_h + 8, cols * cell_w + 8, 3), 245, np.uint8)  # (H, W, 3) BGR
+    for i, e in enumerate(entries):
+        y, x = 8 + (i // cols) * cell_h, 8 + (i % cols) * cell_w
+        for j, name in enumerate(("sketch.png", "ai.png")):
+            img = _thumb(archive, e["id"], name, thumb)
+            sheet[y : y + thumb, x + j * (thumb + 2) : x + j * (thumb + 2) + thumb] = img
+        label = f"{e.get('finished_at', e['id'])[:19].replace('T', ' ')} {e.get('reason', '')}"
+        cv2.putText(sheet, label, (x, y + thumb + 18), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (40, 40, 40), 1, cv2.LINE_AA)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp.png")
+    ok = cv2.imwrite(str(tmp), sheet)
+    if not ok:
+        raise UserError(f"cannot write the contact sheet to {out}: choose a writable .png path")
+    os.replace(tmp, out)
+    return len(entries)
+
+
+def _thumb(archive: Archive, wid: str, name: str, side: int) -> np.ndarray:
+    """(side, side, 3) BGR: the image, or a grey tile if the work has none."""
+    try:
+        data = np.frombuffer(archive.path(wid, name).read_bytes(), np.uint8)
+        img = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    except (OSError, UserError):
+        img = None
+    if img is None:
+        return np.full((side, side, 3), 200, np.uint8)
+    return cv2.resize(img, (side, side), interpolation=cv2.INTER_AREA)
