@@ -44,24 +44,29 @@ class PaperSketchWorker(threading.Thread):
 
     def run(self) -> None:
         try:
-            while not self.stop.is_set():
-                frame = self.frames.take(timeout=0.2)
-                if frame is None:
-                    continue
-                sketch = self.to_sketch(frame.image)
-                if sketch is None:
-                    self.no_paper += 1
-                    continue
-                if sketch.shape != (self.size, self.size):
-                    sketch = cv2.resize(sketch, (self.size, self.size), interpolation=cv2.INTER_AREA)
-                if self._last is not None and np.count_nonzero(sketch != self._last) <= self.tolerance_px:
-                    self.unchanged += 1
-                    continue
-                self._last = sketch
-                self.out.put((frame.t, sketch))
-        except Exception as e:  # noqa: BLE001 - reported to the show, which decides
+            self.serve(self.stop, lambda: None)
+        except Exception as e:  # noqa: BLE001 - unsupervised use: kept for the caller to see
             log.exception("paper input failed")
             self.error = e
+
+    def serve(self, stop: threading.Event, beat: Callable[[], None]) -> None:
+        """The loop; under the show's Supervisor an exception here restarts it with back-off."""
+        while not stop.is_set():
+            beat()
+            frame = self.frames.take(timeout=0.2)
+            if frame is None:
+                continue
+            sketch = self.to_sketch(frame.image)
+            if sketch is None:
+                self.no_paper += 1
+                continue
+            if sketch.shape != (self.size, self.size):
+                sketch = cv2.resize(sketch, (self.size, self.size), interpolation=cv2.INTER_AREA)
+            if self._last is not None and np.count_nonzero(sketch != self._last) <= self.tolerance_px:
+                self.unchanged += 1
+                continue
+            self._last = sketch
+            self.out.put((frame.t, sketch))
 
 
 def sketcher_from_profile(profile_path: str, size: int) -> Callable[[np.ndarray], np.ndarray | None]:

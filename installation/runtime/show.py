@@ -238,7 +238,7 @@ class Show:
         clip = self._start_clip()
         if camera is not None:
             sup.add("camera", camera.serve)
-            paper.start()
+            sup.add("paper", paper.serve)
         if control is not None:
             sup.add("osc", control.serve)
             control.announce()

@@ -146,6 +146,8 @@ class SitterShow:
 
             frames_out = FrameWriter(self.opts.out_dir, surface.get_size(), self.opts)
         control, state_out = helper._open_osc()
+        if control is not None:
+            control.start()  # unsupervised here: its own thread
         threads = [
             InferenceWorker(model, self.sketches, self.answers, self.stop),
             VisionWorker(self.cfg, self.frames, self.seen, self.stop),
