@@ -12,8 +12,7 @@ import cv2
 import numpy as np
 
 from calibration.camera import Intrinsics, calibrate_views, load_views
-from calibration.markers import marker_zones
-from calibration.paper import PaperRectifier, paper_box
+from calibration.paper import PaperRectifier, ink_region, paper_box
 from calibration.synth import LENS, camera, paper_scene
 
 
@@ -26,13 +25,7 @@ def truth_ink(ink: np.ndarray, canvas: int, markers: bool, border: int = 2) -> n
     small = cv2.resize(ink, size, interpolation=cv2.INTER_AREA) < 128
     ix, iy = int(round(x0)), int(round(y0))
     out[iy : iy + size[1], ix : ix + size[0]] = small
-    keep = np.zeros_like(out)
-    keep[int(np.ceil(y0)) + border : int(y1) - border, int(np.ceil(x0)) + border : int(x1) - border] = True
-    if markers:
-        s = (x1 - x0) / pw
-        for zx0, zy0, zx1, zy1 in marker_zones((pw, ph)):
-            keep[int(y0 + zy0 * s) : int(np.ceil(y0 + zy1 * s)), int(x0 + zx0 * s) : int(np.ceil(x0 + zx1 * s))] = False
-    return out & keep
+    return out & ink_region(canvas, (pw, ph), markers, border)
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -71,7 +64,7 @@ def paper_accuracy(
 
 
 def _synthetic_intrinsics(w: int, h: int) -> Intrinsics:
-    return Intrinsics(0.0, camera(w, h).tolist(), LENS.tolist(), (w, h), [], [], {})
+    return Intrinsics.known(camera(w, h).tolist(), LENS.tolist(), (w, h))
 
 
 def opencv_reference_rms(views: dict[str, np.ndarray], pattern: tuple[int, int]) -> tuple[float, int]:

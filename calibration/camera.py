@@ -28,6 +28,13 @@ class Intrinsics:
     views_rejected: list[dict[str, object]]
     per_view_error: dict[str, float]
 
+    @classmethod
+    def known(
+        cls, camera_matrix: list[list[float]], dist_coeffs: list[float], image_size: tuple[int, int], rms: float = 0.0
+    ) -> Intrinsics:
+        """Intrinsics that come from elsewhere (a venue profile, a synthetic camera): no views behind them."""
+        return cls(rms, camera_matrix, dist_coeffs, image_size, [], [], {})
+
     def to_json(self) -> dict[str, object]:
         return {
             "rms": self.rms,

@@ -126,22 +126,22 @@ def _markers(args: argparse.Namespace) -> int:
 def _paper(args: argparse.Namespace) -> int:
     import cv2
 
-    from calibration.paper import PaperRectifier
+    from calibration.paper import rectifier_for
 
     profile = load_or_new(args.profile) if args.profile else None
-    intr = _intrinsics(profile)
+    camera = profile.camera if profile is not None else None
     section = PaperSection(list(paper_size(args.paper)), not args.no_markers, args.threshold)
     if args.live is not None:
         from calibration.interactive import live_paper
 
-        ok = live_paper(args.live, section, intr)
+        ok = live_paper(args.live, section, camera)
         if not ok:
             raise UserError("paper step ended without a confirmed paper: nothing written")
     else:
         frame = cv2.imread(str(args.image))
         if frame is None:
             raise UserError(f"cannot read image {args.image}: give a photograph (PNG/JPEG) from the camera")
-        r = PaperRectifier(1024, tuple(section.paper_mm), section.markers, intr, section.threshold)
+        r = rectifier_for(section, camera, 1024)
         sketch = r.sketch(frame)
         if sketch is None:
             raise UserError(
@@ -155,15 +155,6 @@ def _paper(args: argparse.Namespace) -> int:
     if args.profile is not None:
         save_profile(args.profile, load_or_new(args.profile).replace(paper=section))
     return 0
-
-
-def _intrinsics(profile):  # noqa: ANN001, ANN202
-    from calibration.camera import Intrinsics
-
-    if profile is None or profile.camera is None:
-        return None
-    c = profile.camera
-    return Intrinsics(c.rms, c.camera_matrix, c.dist_coeffs, (c.image_size[0], c.image_size[1]), [], [], {})
 
 
 def _tablet(args: argparse.Namespace) -> int:

@@ -14,8 +14,8 @@ import cv2
 import numpy as np
 
 from calibration.camera import Intrinsics, calibrate_views, find_corners
-from calibration.paper import PaperRectifier
-from calibration.profile import PaperSection
+from calibration.paper import rectifier_for
+from calibration.profile import CameraSection, PaperSection
 from installation.core.errors import UserError
 from installation.core.slots import LatestSlot
 
@@ -163,13 +163,13 @@ def _draw_coverage(bgr: np.ndarray, cells: set[tuple[int, int]]) -> None:
 
 
 def live_paper(
-    source: str, section: PaperSection, intr: Intrinsics | None, auto_confirm_frames: int | None = None
+    source: str, section: PaperSection, camera: CameraSection | None, auto_confirm_frames: int | None = None
 ) -> bool:
     """Camera view with the paper outlined beside the rectified sketch; Enter keeps the settings."""
     import pygame
 
     frames, stop, _ = _camera(source)
-    rect = PaperRectifier(512, (section.paper_mm[0], section.paper_mm[1]), section.markers, intr, section.threshold)
+    rect = rectifier_for(section, camera, 512)
     surface = None
     seen = 0
     try:

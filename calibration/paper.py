@@ -14,6 +14,7 @@ import numpy as np
 
 from calibration.camera import Intrinsics, undistort_maps
 from calibration.markers import detect_paper_corners, marker_zones
+from calibration.profile import CameraSection, PaperSection
 
 
 def order_corners(pts: np.ndarray) -> np.ndarray:
@@ -129,6 +130,19 @@ def paper_box(canvas: int, paper_wh: tuple[float, float]) -> tuple[float, float,
     return x0, y0, x0 + w * scale, y0 + h * scale
 
 
+def ink_region(canvas: int, paper_wh: tuple[float, float], markers: bool, border: int) -> np.ndarray:
+    """Where ink can be on the canvas: the paper's box less a `border` band along its edge and, with markers, the
+    marker squares. The rectifier and the accuracy benchmark's ground truth judge by this same rule."""
+    x0, y0, x1, y1 = paper_box(canvas, paper_wh)
+    keep = np.zeros((canvas, canvas), bool)
+    keep[int(np.ceil(y0)) + border : int(y1) - border, int(np.ceil(x0)) + border : int(x1) - border] = True
+    if markers:
+        s = (x1 - x0) / paper_wh[0]  # the aspect is kept: one scale both ways
+        for zx0, zy0, zx1, zy1 in marker_zones(paper_wh):
+            keep[int(y0 + zy0 * s) : int(np.ceil(y0 + zy1 * s)), int(x0 + zx0 * s) : int(np.ceil(x0 + zx1 * s))] = False
+    return keep
+
+
 @dataclass
 class PaperRectifier:
     """Camera frames → the visitor's sketch on the canvas (uint8, ink 0 on 255)."""
@@ -150,6 +164,7 @@ class PaperRectifier:
     _pending: list[np.ndarray] = field(default_factory=list)
     _last: np.ndarray | None = None
     _maps: tuple[np.ndarray, np.ndarray] | None = None
+    _region: np.ndarray | None = None
 
     def undistort(self, gray: np.ndarray) -> np.ndarray:
         if self.intrinsics is None:
@@ -210,18 +225,10 @@ class PaperRectifier:
 
     def _blank_non_paper(self, ink: np.ndarray) -> np.ndarray:
         """Outside the paper, its edge and the marker squares is never ink."""
-        x0, y0, x1, y1 = paper_box(self.canvas, self.paper_wh)
-        keep = np.zeros(ink.shape, bool)
-        b = self.border
-        keep[int(np.ceil(y0)) + b : int(y1) - b, int(np.ceil(x0)) + b : int(x1) - b] = True
-        if self.markers:
-            sx, sy = (x1 - x0) / self.paper_wh[0], (y1 - y0) / self.paper_wh[1]
-            for zx0, zy0, zx1, zy1 in marker_zones(self.paper_wh):
-                keep[
-                    int(y0 + zy0 * sy) : int(np.ceil(y0 + zy1 * sy)), int(x0 + zx0 * sx) : int(np.ceil(x0 + zx1 * sx))
-                ] = False
+        if self._region is None or self._region.shape != ink.shape:  # fixed for a rectifier: made once
+            self._region = ink_region(self.canvas, self.paper_wh, self.markers, self.border)
         out = np.full_like(ink, 255)
-        out[keep] = ink[keep]
+        out[self._region] = ink[self._region]
         return out
 
     def _mask_hand(self, ink: np.ndarray, foreign: np.ndarray) -> np.ndarray:
@@ -239,6 +246,15 @@ class PaperRectifier:
             ink[big] = self._last[big] if self._last is not None else 255
         self._last = ink
         return ink
+
+
+def rectifier_for(paper: PaperSection, camera: CameraSection | None, canvas: int) -> PaperRectifier:
+    """The rectifier a venue profile describes: its paper settings, undistorted when the camera is calibrated."""
+    intr = None
+    if camera is not None:
+        size = (int(camera.image_size[0]), int(camera.image_size[1]))
+        intr = Intrinsics.known(camera.camera_matrix, camera.dist_coeffs, size, camera.rms)
+    return PaperRectifier(canvas, (paper.paper_mm[0], paper.paper_mm[1]), paper.markers, intr, paper.threshold)
 
 
 def paper_light(gray: np.ndarray, iterations: int = 4) -> np.ndarray:

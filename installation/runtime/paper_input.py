@@ -10,12 +10,16 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from installation.core.frames import CameraFrame
 from installation.core.slots import LatestSlot
+
+if TYPE_CHECKING:
+    from calibration.profile import Profile
 
 log = logging.getLogger(__name__)
 
@@ -69,24 +73,19 @@ class PaperSketchWorker(threading.Thread):
             self.out.put((frame.t, sketch))
 
 
-def sketcher_from_profile(profile_path: str, size: int) -> Callable[[np.ndarray], np.ndarray | None]:
-    """The frame → sketch function: calibrated when the profile has a paper section."""
+def sketcher_from_profile(profile: Profile | None, size: int) -> Callable[[np.ndarray], np.ndarray | None]:
+    """The frame → sketch function: calibrated when the venue profile has a paper section."""
     from installation.adapters.camera import frame_to_sketch
 
-    if profile_path:
-        from calibration.camera import Intrinsics
-        from calibration.paper import PaperRectifier
-        from calibration.profile import load_profile
+    if profile is not None and profile.paper is not None:
+        from calibration.paper import rectifier_for
 
-        prof = load_profile(profile_path)  # type: ignore[arg-type]
-        if prof.paper is not None:
-            intr = None
-            if prof.camera is not None:
-                c = prof.camera
-                intr = Intrinsics(c.rms, c.camera_matrix, c.dist_coeffs, (c.image_size[0], c.image_size[1]), [], [], {})
-            p = prof.paper
-            rect = PaperRectifier(2 * size, (p.paper_mm[0], p.paper_mm[1]), p.markers, intr, p.threshold)
-            log.info("camera input: paper rectified from %s (%s markers)", profile_path, "with" if p.markers else "no")
-            return rect.sketch
+        rect = rectifier_for(profile.paper, profile.camera, 2 * size)
+        log.info(
+            "camera input: paper rectified (%s markers, %s)",
+            "with" if profile.paper.markers else "no",
+            "undistorted" if profile.camera is not None else "camera not calibrated",
+        )
+        return rect.sketch
     log.info("camera input: uncalibrated centre crop (calibrate paper --profile for the rectified sheet)")
     return lambda image: frame_to_sketch(image, size)

@@ -205,8 +205,7 @@ class Show:
             from installation.runtime.paper_input import PaperSketchWorker, sketcher_from_profile
 
             camera = CameraWorker(self.cfg.input.camera, self.camera_frames, self.stop)
-            profile_path = str(self.cfg.resolve(self.cfg.calibration.profile)) if self.cfg.calibration.profile else ""
-            to_sketch = sketcher_from_profile(profile_path, self.cfg.model.input_size)
+            to_sketch = sketcher_from_profile(self.profile, self.cfg.model.input_size)
             paper = PaperSketchWorker(
                 self.camera_frames, self.paper_sketches, self.stop, to_sketch, self.cfg.model.input_size
             )
@@ -320,7 +319,7 @@ class Show:
                     self.metrics.pen_events += len(events)
                     self._sketch_changed(now)
                     renderer.set_sketch(display_canvas.raster())
-                ai = (self.answers if self.generator == "pix2pix" else self.steer_frames).take(timeout=0)
+                ai = self._ai_source().take(timeout=0)
                 if ai is not None:
                     renderer.set_ai(ai.image, now)
                     pending = ai if self.generator == "pix2pix" else None  # latency: pix2pix answers only
@@ -416,9 +415,13 @@ class Show:
         clip.start()
         return clip
 
+    def _ai_source(self) -> LatestSlot[AIFrame]:
+        """Where the shown AI image comes from: pix2pix's answers, or the steered generator's frames."""
+        return self.answers if self.generator == "pix2pix" else self.steer_frames
+
     def _clip_step(self, clip, hud) -> None:  # noqa: ANN001
         """Offer the shown AI image and the prompt to the CLIP worker; pick up its newest score (no waiting)."""
-        ai = (self.answers if self.generator == "pix2pix" else self.steer_frames).peek()  # the image shown
+        ai = self._ai_source().peek()  # the image shown
         if ai is not None:
             clip.offer(ai.image, self.prompt)
         score = clip.latest.take(timeout=0)

@@ -401,9 +401,7 @@ class SitterShow:
         )
         settings = {"sitter": vars(self.cfg.sitter).copy(), "plotter": vars(self.cfg.plotter).copy()}
         meta = record_meta(settings, summary["timings"], self.model_name, summary["counts"])
-        root = Path(self.cfg.sitter.archive).expanduser()
-        if not root.is_absolute():
-            root = self.cfg.resolve(self.cfg.sitter.archive)
+        root = self.cfg.resolve(self.cfg.sitter.archive)
         archive = Archive(root, self.cfg.sitter.store_camera_frames)
         p.archived = archive.save("sitter", files, meta)  # never raises: failures are logged and counted
         if p.archived:

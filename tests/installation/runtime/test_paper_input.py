@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from calibration.accuracy import iou, truth_ink
-from calibration.profile import PaperSection, Profile, save_profile
+from calibration.profile import PaperSection, Profile, load_profile, save_profile
 from calibration.synth import paper_scene
 from installation.core.config import load_config
 from installation.core.frames import CameraFrame
@@ -25,10 +25,10 @@ def profile_with_paper(tmp_path: Path) -> Path:
 
 def test_calibrated_sketcher_rectifies_the_sheet(tmp_path: Path) -> None:
     frame, _, ink = paper_scene(6, markers=True)
-    sketch = sketcher_from_profile(str(profile_with_paper(tmp_path)), 256)(frame)
+    sketch = sketcher_from_profile(load_profile(profile_with_paper(tmp_path)), 256)(frame)
     assert sketch is not None and sketch.shape == (512, 512)  # rectified at twice the model's size
     assert iou(sketch < 128, truth_ink(ink, 512, markers=True)) > 0.9
-    plain = sketcher_from_profile("", 256)(frame)  # no profile: the uncalibrated centre crop
+    plain = sketcher_from_profile(None, 256)(frame)  # no profile: the uncalibrated centre crop
     assert plain is not None and plain.shape == (256, 256)
 
 
@@ -36,7 +36,8 @@ def test_worker_hands_on_changed_sketches_only(tmp_path: Path) -> None:
     frames: LatestSlot[CameraFrame] = LatestSlot()
     out: LatestSlot[tuple[float, np.ndarray]] = LatestSlot()
     stop = threading.Event()
-    w = PaperSketchWorker(frames, out, stop, sketcher_from_profile(str(profile_with_paper(tmp_path)), 256), 256)
+    to_sketch = sketcher_from_profile(load_profile(profile_with_paper(tmp_path)), 256)
+    w = PaperSketchWorker(frames, out, stop, to_sketch, 256)
     w.start()
     frame, _, _ = paper_scene(6, markers=True)
     try:
