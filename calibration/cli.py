@@ -31,6 +31,7 @@ from calibration.profile import (
     save_profile,
 )
 from installation.core.errors import UserError
+from installation.core.files import write_text_atomic
 from installation.core.plotpaths import paper_size
 from installation.core.registration import Registration
 
@@ -263,13 +264,4 @@ def _floats(text: str, n: int, what: str) -> list[float]:
 
 
 def write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("w") as f:
-            json.dump(data, f, indent=2)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as e:
-        raise UserError(f"cannot write {path} ({e.strerror}): choose a writable path") from e
+    write_text_atomic(path, json.dumps(data, indent=2))

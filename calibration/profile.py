@@ -13,9 +13,7 @@ its own section and keeps the others. Unknown keys, a newer schema, or wrong typ
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from installation.core.errors import UserError
+from installation.core.files import write_text_atomic
 from installation.core.registration import Registration, TabletMapping
 
 SCHEMA = 1
@@ -209,17 +208,5 @@ def _check(p: Profile, where: str) -> None:
 
 def save_profile(path: Path, profile: Profile) -> None:
     """Write atomically: a temporary file in the same folder, fsync, then rename over the old profile."""
-    path = Path(path)
     text = json.dumps(profile.to_json(), indent=2)  # serialised first: a bad value never touches the disk
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as e:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        raise UserError(f"cannot write calibration profile {path} ({e.strerror}): choose a writable path") from e
+    write_text_atomic(Path(path), text, "calibration profile")

@@ -33,6 +33,7 @@ import numpy as np
 import psutil
 
 from installation.core.errors import UserError
+from installation.core.files import write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -396,10 +397,4 @@ def table(out: dict[str, Any]) -> str:
 
 
 def _write_json(path: Path, obj: dict[str, Any]) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(obj, indent=2))
-        os.replace(tmp, path)
-    except OSError as e:
-        raise UserError(f"cannot write {path} ({e}): choose a writable --json path") from e
+    write_text_atomic(path, json.dumps(obj, indent=2), fix="choose a writable --json path")
