@@ -18,14 +18,6 @@ from installation.adapters.plotter_link import PlotStreamer
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def _free_port() -> int:
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 class LossyProxy(threading.Thread):
     """Forwards datagrams both ways, dropping, duplicating and reordering some (seeded)."""
 
@@ -105,12 +97,12 @@ def _drawn(out: Path) -> list[dict]:
     return rows
 
 
-def test_lossy_link_and_killed_bridge_draw_every_path_exactly_once(tmp_path: Path) -> None:
+def test_lossy_link_and_killed_bridge_draw_every_path_exactly_once(tmp_path: Path, free_udp_port: int) -> None:
     rng = np.random.default_rng(1)
     plan = [
         rng.uniform(20, 180, 2) + np.cumsum(rng.normal(0, 3, (int(rng.integers(2, 150)), 2)), axis=0) for _ in range(80)
     ]
-    port, out = _free_port(), tmp_path / "robot"
+    port, out = free_udp_port, tmp_path / "robot"
     sim = _sim(port, out)
     proxy = LossyProxy(("127.0.0.1", port))
     proxy.start()

@@ -172,7 +172,7 @@ def test_keys_save_clear_and_cycle_layout(tmp_path: Path) -> None:
     assert any(n.endswith("-sketch.png") for n in saved) and any(n.endswith(".jsonl") for n in saved)
 
 
-def test_osc_commands_reach_the_show_and_state_comes_back() -> None:
+def test_osc_commands_reach_the_show_and_state_comes_back(free_udp_port: int) -> None:
     import socket
     import threading
     import time as _time
@@ -182,10 +182,7 @@ def test_osc_commands_reach_the_show_and_state_comes_back() -> None:
 
     from installation.runtime.show import Show, ShowOptions
 
-    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
+    port = free_udp_port
     rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     rx.bind(("127.0.0.1", 0))
     rx.settimeout(0.2)
@@ -227,7 +224,7 @@ def test_osc_commands_reach_the_show_and_state_comes_back() -> None:
     assert "/pong" in seen
 
 
-def test_plotter_start_streams_the_drawing_to_the_simulator(tmp_path: Path) -> None:
+def test_plotter_start_streams_the_drawing_to_the_simulator(tmp_path: Path, free_udp_port: int) -> None:
     import socket
     import threading
     import time as _time
@@ -239,10 +236,7 @@ def test_plotter_start_streams_the_drawing_to_the_simulator(tmp_path: Path) -> N
 
     sim = Simulator("127.0.0.1", 0, tmp_path / "robot", (210.0, 297.0), speed_mm_s=0.0)
     threading.Thread(target=sim.serve, args=(8.0,), daemon=True).start()
-    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
+    port = free_udp_port
     cfg = load_config(
         None,
         [

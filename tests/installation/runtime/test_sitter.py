@@ -138,17 +138,7 @@ def test_bad_demo_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert r.returncode == 2 and last.startswith("error: camera source") and "Traceback" not in r.stderr
 
 
-def _free_port() -> int:
-    import socket
-
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def test_osc_abort_mid_drawing_stops_the_robot_and_state_reports_it(tmp_path: Path) -> None:
+def test_osc_abort_mid_drawing_stops_the_robot_and_state_reports_it(tmp_path: Path, free_udp_port: int) -> None:
     import socket
     import threading
     import time
@@ -160,7 +150,7 @@ def test_osc_abort_mid_drawing_stops_the_robot_and_state_reports_it(tmp_path: Pa
     listen = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     listen.bind(("127.0.0.1", 0))
     listen.settimeout(0.2)
-    port = _free_port()
+    port = free_udp_port
     sets = ["osc.enabled=true", f"osc.port={port}", f'osc.state_out=["127.0.0.1:{listen.getsockname()[1]}"]']
     cfg = load_config(None, [*FAST, *sets, f"sitter.archive={json.dumps(str(tmp_path / 'archive'))}"])
     opts = SitterOptions(

@@ -21,16 +21,10 @@ def _tiny_clip_file(tmp_path: Path) -> Path:
     return path
 
 
-def _free_port() -> int:
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def test_osc_prompt_retargets_the_running_steerer_and_frames_reach_the_display(tmp_path: Path) -> None:
-    port = _free_port()
+def test_osc_prompt_retargets_the_running_steerer_and_frames_reach_the_display(
+    tmp_path: Path, free_udp_port: int
+) -> None:
+    port = free_udp_port
     rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     rx.bind(("127.0.0.1", 0))
     rx.settimeout(0.2)
