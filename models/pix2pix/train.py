@@ -1,9 +1,13 @@
 """`run.py train` / `python -m models.pix2pix.train`: train the pix2pix generator on a data pack.
 
-GAN (vanilla, BCE on logits) + λ·L1, Adam 2e-4 β1 0.5; constant learning rate, then a linear decay to 0.
-With --time-budget-min the schedule follows the clock: constant for the first half, decaying in the second,
-so a budgeted run still ends at lr 0. Writes RUNDIR/{last,best}.pt, metrics.jsonl, samples/, losses.png and
-summary.json. Uses CUDA (bf16 autocast with --amp) when available.
+Objective: GAN (--gan-loss vanilla | lsgan | hinge, over --num-d PatchGAN scales) + λ_fm · discriminator feature
+matching + λ·L1 + λ_c · far-field consistency (on partial sketches: G(drawing less its newest stroke) against
+G(drawing) where the newest stroke is more than 20 px away). Adam 2e-4 β1 0.5; constant learning rate, then a
+linear decay to 0. With --time-budget-min the schedule follows the clock: constant for the first half, decaying
+in the second, so a budgeted run still ends at lr 0, and the budget includes validation and checkpoints.
+--init-from copies every tensor of another checkpoint whose name and shape match (the encoder of a model with
+another up-sampling). Writes RUNDIR/{last,best}.pt, metrics.jsonl, samples/, losses.png and summary.json.
+Uses CUDA (bf16 autocast with --amp) when available.
 """
 
 from __future__ import annotations
@@ -26,9 +30,10 @@ from tqdm import tqdm
 
 from installation.core.errors import UserError
 from models.pix2pix.checkpoint import read_checkpoint, save_checkpoint
-from models.pix2pix.config import Pix2PixConfig
+from models.pix2pix.config import UPSAMPLES, Pix2PixConfig
+from models.pix2pix.losses import GAN_LOSSES, d_loss, far_consistency, feature_matching, g_loss
 from models.pix2pix.metrics import l1, ssim
-from models.pix2pix.networks import PatchDiscriminator, UnetGenerator, init_weights
+from models.pix2pix.networks import MultiScaleDiscriminator, UnetGenerator, init_weights
 from models.pix2pix.sheet import make_sheet, to_uint8
 
 log = logging.getLogger(__name__)
@@ -41,6 +46,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ngf", type=int, default=16)
     p.add_argument("--ndf", type=int, default=64)
     p.add_argument("--norm", default="instance", choices=("instance", "batch"))
+    p.add_argument("--upsample", default="resize", choices=UPSAMPLES, help="resize: no lattice (default)")
+    p.add_argument("--num-d", type=int, default=2, help="discriminator scales (pix2pixHD: 3)")
+    p.add_argument("--n-layers-d", type=int, default=3)
+    p.add_argument("--gan-loss", default="lsgan", choices=GAN_LOSSES)
+    p.add_argument("--lambda-fm", type=float, default=10.0, help="discriminator feature matching (0: off)")
+    p.add_argument("--partial", type=float, default=0.5, help="share of training sketches cut to a stroke prefix")
+    p.add_argument("--lambda-consistency", type=float, default=20.0, help="far-field steadiness (0: off)")
+    p.add_argument("--consistency-items", type=int, default=4, help="items per batch that pay the extra pass")
+    p.add_argument("--init-from", type=Path, help="a checkpoint whose matching tensors start the generator")
     p.add_argument("--dropout", type=float, default=0.0)
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--epochs", type=int, default=100, help="epochs at constant lr (ignored with a time budget)")
@@ -62,8 +76,19 @@ def main(args: argparse.Namespace) -> int:
 
     device = _device(args.device)
     _seed(args.seed)
-    cfg = Pix2PixConfig(ngf=args.ngf, ndf=args.ndf, resolution=args.resolution, norm=args.norm, dropout=args.dropout)
-    train_ds = open_pairs(args.data, "train", args.resolution, augment=True, seed=args.seed)
+    cfg = Pix2PixConfig(
+        ngf=args.ngf,
+        ndf=args.ndf,
+        resolution=args.resolution,
+        norm=args.norm,
+        dropout=args.dropout,
+        n_layers_d=args.n_layers_d,
+        upsample=args.upsample,
+        num_d=args.num_d,
+    )
+    # items carry before/far whenever consistency is on, even with no partial sketches (k = n then)
+    partial = args.partial if args.partial > 0 else (1e-9 if args.lambda_consistency > 0 else 0.0)
+    train_ds = open_pairs(args.data, "train", args.resolution, augment=True, seed=args.seed, partial=partial)
     val_ds = open_pairs(args.data, "val", args.resolution, augment=False, seed=args.seed)
     if len(train_ds) < 2 or len(val_ds) < 1:
         raise UserError(f"data pack {args.data} has {len(train_ds)} training / {len(val_ds)} validation items: too few")
@@ -75,9 +100,12 @@ def train(args: argparse.Namespace, cfg: Pix2PixConfig, train_ds, val_ds, device
 
     out: Path = args.out
     (out / "samples").mkdir(parents=True, exist_ok=True)
-    g, d = UnetGenerator(cfg).to(device), PatchDiscriminator(cfg).to(device)
+    g, d = UnetGenerator(cfg).to(device), MultiScaleDiscriminator(cfg).to(device)
     init_weights(g)
     init_weights(d)
+    if args.init_from and not args.resume:
+        copied = init_from(g, args.init_from)
+        log.info("started %d generator tensors from %s", copied, args.init_from)
     opt_g = torch.optim.Adam(g.parameters(), lr=args.lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=args.lr, betas=(0.5, 0.999))
     epoch, step, best, history = 0, 0, math.inf, []
@@ -117,11 +145,12 @@ def train(args: argparse.Namespace, cfg: Pix2PixConfig, train_ds, val_ds, device
     total_epochs = args.epochs + args.epochs_decay
     last_sample = -math.inf
     samples_seen = 0
+    end_cost = 0.0  # measured at the first epoch's end
     done = False
     while not done:
         g.train()
         d.train()
-        sums = {"g_gan": 0.0, "g_l1": 0.0, "d": 0.0}
+        sums = {"g_gan": 0.0, "g_l1": 0.0, "g_fm": 0.0, "g_far": 0.0, "d": 0.0}
         n = 0
         for batch in tqdm(loader, desc=f"epoch {epoch + 1}", leave=False, mininterval=5):
             lr = args.lr * _lr_factor(epoch, args, time.monotonic() - t0, budget_s)
@@ -132,32 +161,48 @@ def train(args: argparse.Namespace, cfg: Pix2PixConfig, train_ds, val_ds, device
             y = batch["target"].to(device, non_blocking=True)  # [N, 3, S, S]
             with amp:
                 fake = g(x)
-                # discriminator: real pairs → 1, generated pairs → 0
-                logits_real = d(torch.cat([x, y], 1))
-                logits_fake = d(torch.cat([x, fake.detach()], 1))
-                loss_d = 0.5 * (_bce(logits_real, 1.0) + _bce(logits_fake, 0.0))
+                # discriminator: real pairs → real, generated pairs → fake, at every scale
+                feats_real = d.features(torch.cat([x, y], 1))
+                feats_fake = d.features(torch.cat([x, fake.detach()], 1))
+                loss_d = d_loss(args.gan_loss, [f[-1] for f in feats_real], [f[-1] for f in feats_fake])
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             opt_d.step()
             with amp:
-                loss_gan = _bce(d(torch.cat([x, fake], 1)), 1.0)
+                feats_g = d.features(torch.cat([x, fake], 1))
+                loss_gan = g_loss(args.gan_loss, [f[-1] for f in feats_g])
                 loss_l1 = F.l1_loss(fake.float(), y)
                 loss_g = loss_gan + args.lambda_l1 * loss_l1
+                loss_fm = torch.zeros(())
+                if args.lambda_fm > 0:
+                    loss_fm = feature_matching(feats_real, feats_g)
+                    loss_g = loss_g + args.lambda_fm * loss_fm
+                loss_c = torch.zeros(())
+                if args.lambda_consistency > 0 and "before" in batch:
+                    c = min(args.consistency_items, x.shape[0])
+                    before = batch["before"][:c].to(device, non_blocking=True)  # [c, 1, S, S]
+                    far = batch["far"][:c].to(device, non_blocking=True)  # [c, 1, S, S]
+                    loss_c = far_consistency(g(before), fake[:c], far)
+                    loss_g = loss_g + args.lambda_consistency * loss_c
             opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             opt_g.step()
             step += 1
             n += 1
             samples_seen += x.shape[0]
-            sums["g_gan"] += float(loss_gan)
-            sums["g_l1"] += float(loss_l1)
-            sums["d"] += float(loss_d)
-            if budget_s is not None and time.monotonic() - t0 >= budget_s:
+            sums["g_gan"] += float(loss_gan.detach())
+            sums["g_l1"] += float(loss_l1.detach())
+            sums["d"] += float(loss_d.detach())
+            sums["g_fm"] += float(loss_fm.detach())
+            sums["g_far"] += float(loss_c.detach())
+            # the budget covers the epoch's end too: stop when validation + checkpoints would overrun it
+            if budget_s is not None and time.monotonic() - t0 + end_cost >= budget_s:
                 done = True
                 break
         epoch += 1
         if budget_s is None and epoch >= total_epochs:
             done = True
+        t_end = time.monotonic()
         val = _validate(g, val_batch, device, amp)
         wall = time.monotonic() - t0
         row = {"epoch": epoch, "step": step, "wall_s": round(wall, 1), "lr": lr}
@@ -186,6 +231,7 @@ def train(args: argparse.Namespace, cfg: Pix2PixConfig, train_ds, val_ds, device
         if done or wall - last_sample >= args.sample_every_min * 60:
             _samples(g, val_ds, sample_ids, device, out / "samples" / f"epoch_{epoch:04d}.png")
             last_sample = wall
+        end_cost = time.monotonic() - t_end
     _plot_losses(history, out / "losses.png")
     wall = time.monotonic() - t0
     summary: dict[str, Any] = {
@@ -206,6 +252,18 @@ def train(args: argparse.Namespace, cfg: Pix2PixConfig, train_ds, val_ds, device
     return 0
 
 
+def init_from(g: nn.Module, path: Path) -> int:
+    """Copy every generator tensor of checkpoint `path` whose name and shape match; returns how many."""
+    theirs = read_checkpoint(path)["generator"]
+    mine = g.state_dict()
+    hits = {k: v for k, v in theirs.items() if k in mine and mine[k].shape == v.shape}
+    if not hits:
+        raise UserError(f"--init-from {path}: no generator tensor matches this network (another width?)")
+    mine.update(hits)
+    g.load_state_dict(mine)
+    return len(hits)
+
+
 def _lr_factor(epoch: int, args: argparse.Namespace, elapsed: float, budget_s: float | None) -> float:
     if budget_s is not None:
         frac = elapsed / budget_s
@@ -213,10 +271,6 @@ def _lr_factor(epoch: int, args: argparse.Namespace, elapsed: float, budget_s: f
     if epoch < args.epochs:
         return 1.0
     return max(0.0, 1.0 - (epoch - args.epochs + 1) / (args.epochs_decay + 1))
-
-
-def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:
-    return F.binary_cross_entropy_with_logits(logits.float(), torch.full_like(logits.float(), target))
 
 
 def _val_batch(val_ds, n: int) -> dict[str, torch.Tensor]:  # noqa: ANN001
@@ -253,7 +307,7 @@ def _samples(g: nn.Module, val_ds, ids: list[int], device: torch.device, path: P
 
 def _plot_losses(history: list[dict[str, Any]], path: Path) -> None:
     """Training L1 and validation L1 per epoch, drawn with OpenCV (no plotting library needed)."""
-    if len(history) < 2:
+    if not history:
         return
     w, h, pad = 640, 320, 40
     img = np.full((h, w, 3), 255, np.uint8)
@@ -267,6 +321,8 @@ def _plot_losses(history: list[dict[str, Any]], path: Path) -> None:
         ys = h - pad - np.array(vals) / top * (h - 2 * pad)
         pts = np.stack([xs, ys], 1).round().astype(np.int32)
         cv2.polylines(img, [pts], False, colour, 2, cv2.LINE_AA)
+        for x, y in pts:  # a one-epoch run is a point, not a line
+            cv2.circle(img, (int(x), int(y)), 3, colour, -1, cv2.LINE_AA)
         cv2.putText(img, name, (pad + 120 * j, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, cv2.LINE_AA)
     cv2.rectangle(img, (pad, pad), (w - pad, h - pad), (0, 0, 0), 1)
     cv2.putText(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from installation.core.errors import UserError
 from models.data.dataset import open_pairs, rasterize_val_sketches
@@ -179,3 +180,39 @@ def test_train_command_runs_end_to_end(built: Path, tmp_path: Path) -> None:
     )
     assert r2.returncode == 0, r2.stderr[-2000:]
     assert json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])["epoch"] == 3
+
+
+def test_partial_sketch_is_a_prefix_in_drawing_order() -> None:
+    from models.data.degrade import hand_strokes, partial_sketch, render
+
+    d = load_drawing(FIX / "people" / "buddy01.svg", 256)
+    strokes = hand_strokes(d.outlines, 256, np.random.default_rng(5))
+    assert len(strokes) >= 4
+    # every prefix's ink contains the previous prefix's ink: strokes are only ever added, in order
+    prev = render(strokes[:1], 256) < 128
+    for k in range(2, len(strokes) + 1):
+        now = render(strokes[:k], 256) < 128
+        assert (now | ~prev).all()
+        prev = now
+    seen_partial = False
+    for seed in range(12):
+        ps = partial_sketch(d.outlines, 256, np.random.default_rng(seed), p_partial=0.7)
+        assert 1 <= ps.k <= ps.n
+        same = hand_strokes(d.outlines, 256, np.random.default_rng(seed))
+        # `before` is the first k-1 strokes of the same hand, `after` adds stroke k; stray marks only in both
+        ink_after, ink_before = ps.after < 128, ps.before < 128
+        assert (ink_after | ~ink_before).all()
+        newest = render(same[ps.k - 1 : ps.k], 256) < 128
+        assert (ink_after[newest]).all()
+        assert not ps.far[newest].any() and ps.far.any()
+        seen_partial |= ps.k < ps.n
+    assert seen_partial
+
+
+def test_partial_dataset_items_carry_before_and_far(built: Path) -> None:
+    ds = open_pairs(built, "train", 128, augment=True, seed=0, partial=0.5)
+    it = ds[0]
+    assert it["sketch"].shape == it["before"].shape == it["far"].shape == (1, 128, 128)
+    far = it["far"][0].bool()
+    # the sketch and the sketch less its newest stroke agree wherever the stroke is far away
+    assert far.any() and torch.equal(it["sketch"][0][far] < 0, it["before"][0][far] < 0)
