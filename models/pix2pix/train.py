@@ -55,6 +55,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lambda-consistency", type=float, default=20.0, help="far-field steadiness (0: off)")
     p.add_argument("--consistency-items", type=int, default=4, help="items per batch that pay the extra pass")
     p.add_argument("--init-from", type=Path, help="a checkpoint whose matching tensors start the generator")
+    p.add_argument("--teacher", type=Path, help="a larger generator's checkpoint to distil (outputs + features)")
+    p.add_argument("--lambda-distill", type=float, default=50.0, help="L1 to the teacher's answer")
+    p.add_argument("--lambda-distill-feat", type=float, default=5.0, help="MSE to the teacher's block features")
     p.add_argument("--dropout", type=float, default=0.0)
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--epochs", type=int, default=100, help="epochs at constant lr (ignored with a time budget)")
@@ -65,7 +68,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    p.add_argument("--amp", action="store_true", help="bf16 autocast on CUDA")
+    p.add_argument("--amp", action="store_true", help="bf16 autocast (CUDA, or a CPU with bf16 instructions)")
+    p.add_argument("--epoch-items", type=int, help="samples per epoch (validation + checkpoint after each)")
     p.add_argument("--resume", type=Path, help="a last.pt to continue from")
     p.add_argument("--val-items", type=int, default=64)
     p.add_argument("--sample-every-min", type=float, default=2.0)
@@ -106,7 +110,17 @@ def train(args: argparse.Namespace, cfg: Pix2PixConfig, train_ds, val_ds, device
     if args.init_from and not args.resume:
         copied = init_from(g, args.init_from)
         log.info("started %d generator tensors from %s", copied, args.init_from)
-    opt_g = torch.optim.Adam(g.parameters(), lr=args.lr, betas=(0.5, 0.999))
+    teacher, maps = None, None
+    if getattr(args, "teacher", None):
+        from models.pix2pix.checkpoint import load_generator
+        from models.pix2pix.distill import FeatureMaps
+
+        teacher, tcfg, _ = load_generator(args.teacher, expect_resolution=cfg.resolution)
+        teacher = teacher.to(device).eval().requires_grad_(False)
+        maps = FeatureMaps(g, teacher, cfg.resolution).to(device)
+        log.info("distilling teacher %s (ngf %d) into ngf %d", args.teacher, tcfg.ngf, cfg.ngf)
+    g_params = list(g.parameters()) + (list(maps.parameters()) if maps is not None else [])
+    opt_g = torch.optim.Adam(g_params, lr=args.lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=args.lr, betas=(0.5, 0.999))
     epoch, step, best, history = 0, 0, math.inf, []
     elapsed_before = 0.0
@@ -116,6 +130,8 @@ def train(args: argparse.Namespace, cfg: Pix2PixConfig, train_ds, val_ds, device
             raise UserError(f"--resume {args.resume} was trained with another config: pass the same network options")
         g.load_state_dict(state["generator"])
         d.load_state_dict(state["discriminator"])
+        if maps is not None and state.get("feature_maps"):
+            maps.load_state_dict(state["feature_maps"])
         opt_g.load_state_dict(state["opt_g"])
         opt_d.load_state_dict(state["opt_d"])
         epoch, step, best = state["epoch"], state["step"], state.get("best_val_l1", math.inf)
@@ -123,7 +139,8 @@ def train(args: argparse.Namespace, cfg: Pix2PixConfig, train_ds, val_ds, device
         history = state.get("history", [])
         log.info("resumed from %s at epoch %d, step %d", args.resume, epoch, step)
     weights = getattr(train_ds, "sample_weights", None)
-    sampler = WeightedRandomSampler(weights, len(train_ds), replacement=True) if weights else None
+    per_epoch = args.epoch_items or len(train_ds)
+    sampler = WeightedRandomSampler(weights, per_epoch, replacement=True) if weights else None
     cuda = device.type == "cuda"
     loader = DataLoader(
         train_ds,
@@ -137,7 +154,7 @@ def train(args: argparse.Namespace, cfg: Pix2PixConfig, train_ds, val_ds, device
     )
     if cuda:
         torch.backends.cudnn.benchmark = True
-    amp = torch.autocast("cuda", dtype=torch.bfloat16) if (cuda and args.amp) else _null()
+    amp = torch.autocast(device.type, dtype=torch.bfloat16) if args.amp else _null()
     val_batch = _val_batch(val_ds, args.val_items)
     sample_ids = list(range(min(6, len(val_ds))))
     t0 = time.monotonic() - elapsed_before
@@ -160,7 +177,14 @@ def train(args: argparse.Namespace, cfg: Pix2PixConfig, train_ds, val_ds, device
             x = batch["sketch"].to(device, non_blocking=True)  # [N, 1, S, S]
             y = batch["target"].to(device, non_blocking=True)  # [N, 3, S, S]
             with amp:
-                fake = g(x)
+                if teacher is not None:
+                    from models.pix2pix.distill import block_outputs
+
+                    fake, feats_s = block_outputs(g, x)
+                    with torch.no_grad():
+                        t_fake, feats_t = block_outputs(teacher, x)
+                else:
+                    fake = g(x)
                 # discriminator: real pairs → real, generated pairs → fake, at every scale
                 feats_real = d.features(torch.cat([x, y], 1))
                 feats_fake = d.features(torch.cat([x, fake.detach()], 1))
@@ -184,6 +208,11 @@ def train(args: argparse.Namespace, cfg: Pix2PixConfig, train_ds, val_ds, device
                     far = batch["far"][:c].to(device, non_blocking=True)  # [c, 1, S, S]
                     loss_c = far_consistency(g(before), fake[:c], far)
                     loss_g = loss_g + args.lambda_consistency * loss_c
+                if teacher is not None and maps is not None:
+                    from models.pix2pix.distill import distill_loss
+
+                    d_out, d_feat = distill_loss(fake, feats_s, t_fake, feats_t, maps)
+                    loss_g = loss_g + args.lambda_distill * d_out + args.lambda_distill_feat * d_feat
             opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             opt_g.step()
@@ -213,6 +242,7 @@ def train(args: argparse.Namespace, cfg: Pix2PixConfig, train_ds, val_ds, device
             f.write(json.dumps(row) + "\n")
         log.info("epoch %d step %d: %s", epoch, step, json.dumps(row))
         extra = {
+            "feature_maps": maps.state_dict() if maps is not None else {},
             "discriminator": d.state_dict(),
             "opt_g": opt_g.state_dict(),
             "opt_d": opt_d.state_dict(),

@@ -216,3 +216,41 @@ def test_partial_dataset_items_carry_before_and_far(built: Path) -> None:
     far = it["far"][0].bool()
     # the sketch and the sketch less its newest stroke agree wherever the stroke is far away
     assert far.any() and torch.equal(it["sketch"][0][far] < 0, it["before"][0][far] < 0)
+
+
+def test_pack_split_into_parts_reads_as_the_same_pack(built: Path, tmp_path: Path) -> None:
+    from models.data.pack import split_pack
+
+    whole = Pack(built)
+    parts = split_pack(built / "pack.npz", tmp_path / "parts", max_mb=0.03)
+    assert len(parts) >= 2 and all(p.stat().st_size < 0.05 * 2**20 for p in parts)
+    merged = Pack(tmp_path / "parts")
+    assert merged.ids == whole.ids and merged.splits == whole.splits and list(merged.person) == list(whole.person)
+    for i in range(len(whole)):
+        assert np.array_equal(merged.target(i), whole.target(i))
+        a, b = merged.outlines(i), whole.outlines(i)
+        assert len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_train_distils_a_teacher_into_a_smaller_student(built: Path, tmp_path: Path) -> None:
+    import torch
+
+    from models.pix2pix.checkpoint import read_checkpoint, save_checkpoint
+    from models.pix2pix.config import Pix2PixConfig
+    from models.pix2pix.networks import UnetGenerator
+
+    tcfg = Pix2PixConfig(ngf=8, resolution=128, upsample="resize")
+    save_checkpoint(tmp_path / "teacher.pt", UnetGenerator(tcfg), tcfg)
+    cmd = [sys.executable, str(ROOT / "run.py"), "train", "--data", str(built), "--out", str(tmp_path / "s")]
+    cmd += ["--resolution", "128", "--ngf", "4", "--ndf", "4", "--batch-size", "2", "--epochs", "1"]
+    cmd += ["--epochs-decay", "0", "--workers", "0", "--val-items", "2", "--teacher", str(tmp_path / "teacher.pt")]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    state = read_checkpoint(tmp_path / "s" / "last.pt")
+    maps = state["feature_maps"]
+    # one 1×1 map per inner block, from the student's channels to the teacher's
+    weights = [v for k, v in maps.items() if k.endswith("weight")]
+    assert len(weights) == tcfg.depth - 1 and all(w.shape[-2:] == (1, 1) for w in weights)
+    assert weights[0].shape[:2] == torch.Size([16, 8])  # outermost inner block: teacher 2·8, student 2·4
+    bad = subprocess.run([*cmd[:-1], str(tmp_path / "none.pt")], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "does not exist" in bad.stderr and "Traceback" not in bad.stderr
