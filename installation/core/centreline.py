@@ -57,19 +57,25 @@ def thin(ink: np.ndarray, max_iter: int = 40) -> np.ndarray:
 
 
 def centre_lines(
-    ink: np.ndarray, spur_px: float = 6.0, min_length_px: float = 3.0, join_angle_deg: float = 50.0
+    ink: np.ndarray,
+    spur_px: float = 3.0,
+    min_length_px: float = 3.0,
+    bridge_px: float = 4.0,
+    join_angle_deg: float = 50.0,
 ) -> list[Stroke]:
     """Boolean ink mask (H, W) → centre-line strokes, longest first.
 
     `spur_px`: a run from a junction to a free end shorter than this is pruned; `min_length_px`: shorter
-    strokes are dropped; `join_angle_deg`: at a junction two runs are joined when one turns into the other by at
-    most this much.
+    strokes are dropped; `bridge_px`: junctions closer than this along a run are one crossing (thinning splits
+    an X into two forks joined by a short bridge, which both lines pass through); `join_angle_deg`: at a
+    junction two runs are joined when one turns into the other by at most this much.
     """
     skel = thin(ink)
-    width = cv2.distanceTransform(np.pad(ink.astype(np.uint8), 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
+    width = cv2.distanceTransform(np.pad(ink.astype(np.uint8), 1), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
     graph = _Graph(skel)
     runs = graph.runs()
     runs = _prune_spurs(runs, graph, spur_px)
+    runs = _contract_bridges(runs, graph, bridge_px)
     chains = _join_at_junctions(runs, join_angle_deg)
     out = []
     for pix in chains:
@@ -192,6 +198,26 @@ def _prune_spurs(runs: list[_Run], graph: _Graph, spur_px: float) -> list[_Run]:
             continue
         keep.append(r)
     return keep
+
+
+def _contract_bridges(runs: list[_Run], graph: _Graph, bridge_px: float) -> list[_Run]:
+    """Merge junctions joined by a run shorter than `bridge_px` into one node; the bridge itself goes."""
+    root = list(range(graph.nodes))
+
+    def find(n: int) -> int:
+        while root[n] != n:
+            root[n] = root[root[n]]
+            n = root[n]
+        return n
+
+    keep = []
+    for r in runs:
+        short = r.start >= 0 and r.end >= 0 and _run_length(r.pix) < bridge_px
+        if short and not graph.is_end[r.start] and not graph.is_end[r.end] and find(r.start) != find(r.end):
+            root[find(r.start)] = find(r.end)
+            continue
+        keep.append(r)
+    return [_Run(r.pix, find(r.start) if r.start >= 0 else -1, find(r.end) if r.end >= 0 else -1) for r in keep]
 
 
 def _direction(pix: np.ndarray, from_start: bool, reach: int = 6) -> np.ndarray:

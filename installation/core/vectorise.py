@@ -30,7 +30,7 @@ class VectoriseParams:
     line_px: int = 1024  # lines are traced with the longer side at least this (a larger image: at most 2×)
     ink_below: float = 0.6  # a line's ink is darker than this share of white
     max_line: float = 0.008  # wider ink (share of the longer side) is an area: outlined and hatched instead
-    min_line: float = 0.004  # shorter centre lines are dropped (share of the longer side)
+    min_line: float = 0.006  # shorter centre lines are dropped (share of the longer side)
 
 
 @dataclass(frozen=True)
@@ -136,13 +136,30 @@ def _centre_lines(gray: np.ndarray, prm: VectoriseParams) -> tuple[list[Stroke],
     g = gray if k == 1 else cv2.resize(gray, size, interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR)
     ink = g < prm.ink_below * 255
     widest = max(3, round(prm.max_line * max(size)))
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (widest + 1, widest + 1))
-    area = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, disc)
-    line_ink = ink & ~(cv2.dilate(area, np.ones((3, 3), np.uint8)) > 0)
-    spur, shortest = max(4.0, 0.75 * widest), max(3.0, prm.min_line * max(size))
-    strokes = centre_lines(line_ink, spur_px=spur, min_length_px=shortest)
+    line_ink = ink & ~(cv2.dilate(_areas(ink, widest), np.ones((3, 3), np.uint8)) > 0)
+    shortest = max(3.0, prm.min_line * max(size))
+    strokes = centre_lines(
+        line_ink, spur_px=max(3.0, 0.3 * widest), min_length_px=shortest, bridge_px=max(3.0, 0.4 * widest)
+    )
     drawn = cv2.dilate(line_ink.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     return [Stroke(s.points / k, s.widths / k) for s in strokes], drawn
+
+
+def _areas(ink: np.ndarray, widest: int) -> np.ndarray:
+    """The ink wider than a line: what a disc of `widest` fits in, in pieces clearly wider and larger still (where
+    two lines cross at a shallow angle the disc fits too, over a small patch: that stays line)."""
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (widest + 1, widest + 1))
+    opened = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, disc)
+    if not opened.any():
+        return opened
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+    depth = cv2.distanceTransform(ink.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    deepest = np.zeros(n, np.float32)
+    np.maximum.at(deepest, labels.ravel(), depth.ravel())
+    # an inscribed disc half as wide again as the widest line, over more than a crossing's worth of ink
+    wide = (deepest >= 0.75 * widest) & (stats[:, cv2.CC_STAT_AREA] >= (3 * widest) ** 2)
+    wide[0] = False
+    return wide[labels].astype(np.uint8)
 
 
 def vectorise(image: np.ndarray, canvas: int, params: VectoriseParams | None = None) -> list[np.ndarray]:
