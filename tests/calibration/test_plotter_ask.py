@@ -1,0 +1,60 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from calibration.cli import _ask_corners
+from installation.core.errors import UserError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _ask(stdin: str, profile: Path) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, str(ROOT / "run.py"), "calibrate", "plotter", "--ask", "--profile", str(profile)]
+    return subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=120)
+
+
+def test_input_ending_early_is_one_line_and_nothing_written(tmp_path: Path) -> None:
+    profile = tmp_path / "venue.json"
+    r = _ask("12,10\n222,11\n", profile)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.count("\n") == 1 and "input ended before the bottom-right reading" in r.stderr
+    assert not profile.exists()
+
+
+def test_a_malformed_reading_is_refused_at_its_own_prompt(tmp_path: Path) -> None:
+    profile = tmp_path / "venue.json"
+    r = _ask("12,10\n222;11\n221,307\n11,306\n", profile)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
+    assert "top-right reading '222;11'" in r.stderr and "--corners" not in r.stderr
+    assert r.stdout.count("plotter x,y in mm") == 2  # stopped there, not after all four prompts
+    assert not profile.exists()
+
+
+def test_four_good_readings_register_the_plotter(tmp_path: Path) -> None:
+    profile = tmp_path / "venue.json"
+    r = _ask("12,10\n222,11\n221,307\n11,306\n", profile)
+    assert r.returncode == 0, r.stderr
+    points = json.loads(profile.read_text())["plotter"]["points"]
+    assert [p[2:] for p in points] == [[12, 10], [222, 11], [221, 307], [11, 306]]
+
+
+def test_at_a_terminal_a_malformed_reading_is_asked_again(capsys: pytest.CaptureFixture[str]) -> None:
+    answers = iter(["1,2", "oops", "3,4", "5,6", "7,8"])
+    prompts: list[str] = []
+
+    def ask(prompt: str) -> str:
+        prompts.append(prompt)
+        return next(answers)
+
+    assert _ask_corners(ask, interactive=True) == [[1, 2], [3, 4], [5, 6], [7, 8]]
+    assert len(prompts) == 5 and "top-right" in prompts[1] and "top-right" in prompts[2]
+    assert "'oops' must be 2 comma-separated numbers" in capsys.readouterr().err
+
+    def ends(prompt: str) -> str:
+        raise EOFError
+
+    with pytest.raises(UserError, match="input ended before the top-left reading"):
+        _ask_corners(ends, interactive=True)
