@@ -70,7 +70,7 @@ def _camera(source: str) -> tuple[LatestSlot, threading.Event, object]:
 
     frames: LatestSlot = LatestSlot()
     stop = threading.Event()
-    worker = CameraWorker(source, frames, stop)
+    worker = CameraWorker(source, frames, stop, option="--live")  # its errors name the option given
     worker.start()
     return frames, stop, worker
 

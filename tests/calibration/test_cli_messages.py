@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -58,3 +59,28 @@ def test_at_a_terminal_a_malformed_reading_is_asked_again(capsys: pytest.Capture
 
     with pytest.raises(UserError, match="input ended before the top-left reading"):
         _ask_corners(ends, interactive=True)
+
+
+@pytest.mark.parametrize(
+    ("step", "source", "expected"),
+    [
+        ("camera", "97", "camera index 97 cannot be opened: check it is plugged in, or give --live another index"),
+        ("paper", "no_such_video.mp4", "--live 'no_such_video.mp4' is neither a camera index nor an existing video"),
+    ],
+)
+def test_live_camera_errors_name_the_live_option(tmp_path: Path, step: str, source: str, expected: str) -> None:
+    cmd = [sys.executable, str(ROOT / "run.py"), "calibrate", step, "--live", source, "--profile", str(tmp_path / "v")]
+    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: {expected}") and "input.camera" not in last
+
+
+def test_grbl_bridge_error_names_the_serial_option(tmp_path: Path) -> None:
+    cmd = [sys.executable, str(ROOT / "run.py"), "bridge", "grbl", "--serial", str(tmp_path / "ttyNONE")]
+    cmd += ["--port", "0", "--out", str(tmp_path / "robot")]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: cannot open serial port") and last.endswith("--serial") and "--port" not in last
