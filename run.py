@@ -27,7 +27,11 @@ VERBS: dict[str, tuple[str, str]] = {
     "bench": ("installation.runtime.bench", "benchmark models and the live loop; writes JSON"),
     "plot": ("installation.runtime.plot", "turn an image, SVG or session into ordered plotter paths (SVG + JSON)"),
     "bridge": ("installation.bridges.cli", "run a robot bridge: the simulator, GRBL over serial, or AxiDraw"),
-    "calibrate": ("calibration.cli", "calibration steps: camera intrinsics, marker sheet"),
+    "calibrate": (
+        "calibration.cli",
+        "calibrate a venue: camera lens, paper under the camera, tablet surface, plotter registration, "
+        "marker sheet, accuracy",
+    ),
     "steer": ("models.steer.cli", "steer a generator (strokes, portrait, pixels) towards a text prompt with CLIP"),
     "soak": (
         "installation.runtime.soak",

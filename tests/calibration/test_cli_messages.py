@@ -84,3 +84,10 @@ def test_grbl_bridge_error_names_the_serial_option(tmp_path: Path) -> None:
     assert r.returncode == 2 and "Traceback" not in r.stderr
     last = r.stderr.strip().splitlines()[-1]
     assert last.startswith("error: cannot open serial port") and last.endswith("--serial") and "--port" not in last
+
+
+def test_help_describes_every_calibration_step() -> None:
+    r = subprocess.run([sys.executable, str(ROOT / "run.py"), "--help"], capture_output=True, text=True, timeout=60)
+    [line] = [ln for ln in r.stdout.splitlines() if ln.strip().startswith("calibrate ")]
+    for step in ("camera", "paper", "tablet", "plotter", "marker", "accuracy"):
+        assert step in line, (step, line)
