@@ -11,6 +11,9 @@ import argparse
 import importlib
 import logging
 import sys
+import time
+
+STARTED = time.time()  # the zero of metrics.json's first_frame_s (installation/runtime/started.py)
 
 # verb -> (module, one-line help). The default verb is "live".
 VERBS: dict[str, tuple[str, str]] = {
@@ -59,6 +62,10 @@ def usage() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:  # the process's own command line: the interpreter started just now
+        from installation.runtime import started
+
+        started.note(STARTED)
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in ("-h", "--help"):
         print(usage())
