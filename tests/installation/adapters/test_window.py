@@ -34,6 +34,7 @@ def test_the_calibration_window_warns_when_nobody_can_see_it(monkeypatch: pytest
     assert "the calibration window runs invisibly" in record.message and "--images" in record.message
 
 
+@pytest.mark.slow
 def test_the_live_show_without_a_display_says_so_once_and_headless_does_not(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env.update(SDL_VIDEODRIVER="offscreen", SDL_AUDIODRIVER="dummy", PYGAME_HIDE_SUPPORT_PROMPT="1")
