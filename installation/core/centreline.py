@@ -2,8 +2,9 @@
 
 Three steps: Guo–Hall thinning of the ink mask to one-pixel lines; the thinned pixels as a graph (endpoints,
 junctions, the runs between them), walked into polylines; then clean-up: short spurs off a junction (thinning
-noise at corners and line ends) are pruned, and at each junction the runs that continue each other most
-straightly are joined, so an X gives two strokes and a T one long stroke and one short. Each point keeps the ink
+noise at corners and line ends) are pruned, junctions a few pixels apart become one crossing, and at each
+junction the runs that continue each other most straightly are joined, so an X gives two strokes and a T one
+long stroke and one short. Each point keeps the ink
 width measured there (twice the distance to the paper), as metadata for the plotter.
 """
 
