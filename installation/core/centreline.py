@@ -95,6 +95,12 @@ class _Run:
     pix: np.ndarray  # [K, 2] (y, x) pixels from one node to the other
     start: int  # node id at pix[0] (-1: none, a closed ring)
     end: int  # node id at pix[-1]
+    length: float = -1.0  # pixels along the run (measured on creation)
+
+    def __post_init__(self) -> None:
+        if self.length < 0:
+            steps = np.abs(np.diff(self.pix, axis=0)).sum(axis=1)  # 1 straight, 2 diagonal (8-connected pixels)
+            self.length = float((steps == 1).sum() + np.sqrt(2) * (steps == 2).sum())
 
 
 class _Graph:
@@ -178,10 +184,6 @@ class _Graph:
         return walk
 
 
-def _run_length(pix: np.ndarray) -> float:
-    return float(np.linalg.norm(np.diff(pix.astype(np.float64), axis=0), axis=1).sum())
-
-
 def _prune_spurs(runs: list[_Run], graph: _Graph, spur_px: float) -> list[_Run]:
     """Drop short runs from a junction to a free end, while the junction keeps at least two other runs."""
     at = np.zeros(graph.nodes, np.int64)
@@ -190,11 +192,11 @@ def _prune_spurs(runs: list[_Run], graph: _Graph, spur_px: float) -> list[_Run]:
             if n >= 0:
                 at[n] += 1
     keep = []
-    for r in sorted(runs, key=lambda r: _run_length(r.pix)):
+    for r in sorted(runs, key=lambda r: r.length):
         ends = [n for n in (r.start, r.end) if n >= 0]
         junction = [n for n in ends if not graph.is_end[n]]
         free = [n for n in ends if graph.is_end[n]]
-        if len(junction) == 1 and len(free) == 1 and at[junction[0]] >= 3 and _run_length(r.pix) < spur_px:
+        if len(junction) == 1 and len(free) == 1 and at[junction[0]] >= 3 and r.length < spur_px:
             at[junction[0]] -= 1
             continue
         keep.append(r)
@@ -213,12 +215,13 @@ def _contract_bridges(runs: list[_Run], graph: _Graph, bridge_px: float) -> list
 
     keep = []
     for r in runs:
-        short = r.start >= 0 and r.end >= 0 and _run_length(r.pix) < bridge_px
+        short = r.start >= 0 and r.end >= 0 and r.length < bridge_px
         if short and not graph.is_end[r.start] and not graph.is_end[r.end] and find(r.start) != find(r.end):
             root[find(r.start)] = find(r.end)
             continue
         keep.append(r)
-    return [_Run(r.pix, find(r.start) if r.start >= 0 else -1, find(r.end) if r.end >= 0 else -1) for r in keep]
+    relabel = [(find(r.start) if r.start >= 0 else -1, find(r.end) if r.end >= 0 else -1) for r in keep]
+    return [_Run(r.pix, a, b, r.length) for r, (a, b) in zip(keep, relabel, strict=True)]
 
 
 def _direction(pix: np.ndarray, from_start: bool, reach: int = 6) -> np.ndarray:

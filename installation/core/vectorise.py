@@ -155,7 +155,7 @@ def _areas(ink: np.ndarray, widest: int) -> np.ndarray:
     n, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
     depth = cv2.distanceTransform(ink.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     deepest = np.zeros(n, np.float32)
-    np.maximum.at(deepest, labels.ravel(), depth.ravel())
+    np.maximum.at(deepest, np.asarray(labels, np.int64).ravel(), depth.ravel())
     # an inscribed disc half as wide again as the widest line, over more than a crossing's worth of ink
     wide = (deepest >= 0.75 * widest) & (stats[:, cv2.CC_STAT_AREA] >= (3 * widest) ** 2)
     wide[0] = False
