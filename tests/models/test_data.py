@@ -234,6 +234,7 @@ def test_pack_split_into_parts_reads_as_the_same_pack(built: Path, tmp_path: Pat
         assert len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
 
 
+@pytest.mark.slow
 def test_train_distils_a_teacher_into_a_smaller_student(built: Path, tmp_path: Path) -> None:
     import torch
 
