@@ -1,10 +1,12 @@
 """OSC over UDP: the control server thread and the state broadcaster.
 
-`ControlSurface` runs python-osc's blocking UDP server in its own thread with `strict_timing` off (the default
-would sleep until bundle time tags). Its handler only validates (through the pure protocol table) and enqueues
-commands in a bounded queue; the main loop drains them each frame. Sources outside the allowlist are refused
-before parsing; a refused message is answered to its sender on /error. Malformed datagrams are dropped by
-python-osc's parser and counted here as received-without-command.
+`ControlSurface` runs a blocking UDP server in its own thread. Sources outside the allowlist and over the rate
+are refused before parsing; datagrams over `osc_wire.MAX_DATAGRAM` bytes are dropped and counted (`oversize`);
+the rest are parsed by the project's bounded parser (`installation/core/osc_wire.py`: lying bundle sizes, deep
+nesting and broken strings are dropped and counted as `malformed`, and never reach python-osc, whose bundle
+reader loops on them). Bundle time tags are not waited for. The handler only validates (through the pure
+protocol table) and enqueues commands in a bounded queue; the main loop drains them each frame. A refused
+message is answered to its sender on /error.
 
 `StateBroadcaster.publish(state)` is called every frame. Measurements (fps, latency) go out at most `state_hz`
 times a second; a change of anything else (layout, mode, prompt, error...) goes out at once, so a rig sees its
@@ -16,17 +18,16 @@ from __future__ import annotations
 import logging
 import queue
 import socket
+import socketserver
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pythonosc.dispatcher import Dispatcher
-from pythonosc.osc_server import BlockingOSCUDPServer
-
 from installation.core.errors import UserError
 from installation.core.osc_protocol import Command, Rejection, build_message, interpret, state_bundle
+from installation.core.osc_wire import MAX_DATAGRAM, FramingError, parse_datagram
 
 log = logging.getLogger(__name__)
 MEASURED = ("fps", "latency_ms")  # keys that change every frame: sent at the periodic rate only
@@ -49,7 +50,8 @@ class OscSettings:
 class Counters:
     datagrams: int = 0  # accepted for parsing (allowlisted, within the rate)
     received: int = 0  # messages that reached the handler
-    malformed: int = 0  # datagrams whose parsing or handling raised
+    malformed: int = 0  # datagrams that are not well-formed OSC (or whose handling raised)
+    oversize: int = 0  # datagrams over MAX_DATAGRAM bytes, dropped unparsed
     rate_limited: int = 0
     reopened: int = 0  # the server socket was found closed and opened again
     commands: int = 0
@@ -57,11 +59,17 @@ class Counters:
     refused_sources: int = 0
     dropped: int = 0
     last_error: str = ""
+    last_malformed: str = ""  # why the newest malformed datagram was dropped
     _last_log: float = field(default=0.0, repr=False)
 
 
-class _AllowlistServer(BlockingOSCUDPServer):
+Handler = Callable[[tuple[str, int], str, tuple[Any, ...]], tuple[str, str] | None]
+
+
+class _AllowlistServer(socketserver.UDPServer):
+    max_packet_size = 65536  # read whole datagrams, so one over MAX_DATAGRAM is seen as such, not cut short
     allow: frozenset[str] = frozenset()
+    on_message: Handler
     counters: Counters
     rate_per_s: float = 0.0
     burst: float = 1.0
@@ -86,8 +94,30 @@ class _AllowlistServer(BlockingOSCUDPServer):
         self.counters.datagrams += 1
         return True
 
+    def finish_request(self, request: Any, client_address: tuple[str, int]) -> None:  # noqa: ANN401
+        """One datagram: size bound, bounded parse, then each message to the handler; replies go to the sender."""
+        data, sock = request
+        if len(data) > MAX_DATAGRAM:
+            self.counters.oversize += 1
+            self._warn(
+                f"OSC datagram of {len(data)} bytes from {client_address[0]} dropped: over {MAX_DATAGRAM} bytes "
+                f"({self.counters.oversize} so far)"
+            )
+            return
+        try:
+            messages = parse_datagram(data)
+        except FramingError as e:
+            self.counters.malformed += 1
+            self.counters.last_malformed = str(e)
+            self._warn(f"malformed OSC datagram from {client_address[0]}: {e} ({self.counters.malformed} so far)")
+            return
+        for m in messages:
+            reply = self.on_message(client_address, m.address, m.args)
+            if reply is not None:
+                sock.sendto(build_message(reply[0], reply[1:]), client_address)
+
     def handle_error(self, request: Any, client_address: tuple[str, int]) -> None:  # noqa: ANN401
-        """A datagram python-osc could not handle: counted, logged at most every few seconds, never fatal."""
+        """A datagram whose handling raised: counted, logged at most every few seconds, never fatal."""
         self.counters.malformed += 1
         self._warn(f"malformed OSC datagram from {client_address[0]} ({self.counters.malformed} so far)")
 
@@ -106,21 +136,20 @@ class ControlSurface:
         self.counters = Counters()
         self._queue: queue.Queue[Command] = queue.Queue(maxsize=settings.queue_size)
         self.wake = threading.Event()  # set when a command is queued: the main loop need not wait for a frame
-        self._dispatcher = Dispatcher(strict_timing=False)
-        self._dispatcher.set_default_handler(self._handle, needs_reply_address=True)
         self._server = self._open((settings.host, settings.port))
         self._own_stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def _open(self, address: tuple[str, int]) -> _AllowlistServer:
         try:
-            server = _AllowlistServer(address, self._dispatcher)
+            server = _AllowlistServer(address, socketserver.BaseRequestHandler)
         except OSError as e:
             raise UserError(
                 f"cannot listen for OSC on {address[0]}:{address[1]} ({e.strerror}): another program uses "
                 "the port; set osc.port or stop the other program"
             ) from e
         server.allow = frozenset(self.settings.allow)
+        server.on_message = self._handle
         server.counters = self.counters
         server.rate_per_s = self.settings.rate_per_s
         server.burst = float(max(1, self.settings.burst))
@@ -178,7 +207,7 @@ class ControlSurface:
                 break
         return out
 
-    def _handle(self, client: tuple[str, int], address: str, *args: Any) -> tuple[str, str] | None:  # noqa: ANN401
+    def _handle(self, client: tuple[str, int], address: str, args: tuple[Any, ...]) -> tuple[str, str] | None:
         """Runs on the server thread: validate and enqueue only."""
         self.counters.received += 1
         try:
