@@ -9,6 +9,7 @@ the file, so the fields are not written twice). Disk use is bounded at
 Repeated lines are rate-limited on every handler the app sets up (the console by `setup_console`, the file by
 `attach`): `RepeatFilter` lets the first `burst` records of one kind (logger, level, message with its numbers
 blanked) through per `interval_s`, drops the rest, and then writes one line "N similar lines suppressed ...".
+Structured records (`short`, e.g. the health line) are periodic by design and always pass.
 A flood of hostile datagrams, a failing device retried in a loop, a library warning per packet: each costs a
 few lines a window, never thousands a second.
 """
@@ -69,8 +70,8 @@ class RepeatFilter(logging.Filter):
         verdict = getattr(record, "_repeat_verdict", None)
         if verdict is not None:  # already decided by this filter on another handler
             return bool(verdict)
-        if getattr(record, "repeat_summary", False):
-            return True
+        if getattr(record, "repeat_summary", False) or getattr(record, "short", None):
+            return True  # a summary, or a structured record (health): periodic by design
         now = self.clock()
         key = (record.name, record.levelno, _DIGITS.sub("#", str(record.msg)[:200]))
         with self._lock:

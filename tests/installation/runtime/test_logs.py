@@ -75,6 +75,13 @@ def test_flush_writes_what_is_pending_and_quiet_kinds_cost_nothing(rig) -> None:
     assert a.lines[6].startswith("2 similar lines suppressed") and len(a.lines) == 7
 
 
+def test_structured_records_are_never_held_back(rig) -> None:  # noqa: ANN001
+    lg, f, clock, (a, _) = rig
+    for i in range(10):
+        lg.info("health %d", i, extra={"fields": {"i": i}, "short": "health"})
+    assert len(a.lines) == 10 and f.suppressed_total == 0
+
+
 def test_many_different_lines_keep_memory_bounded(rig) -> None:  # noqa: ANN001
     lg, f, clock, (a, _) = rig
     for i in range(200):
