@@ -137,13 +137,15 @@ REPEATS = RepeatFilter()  # the app's one filter, on the console and on the file
 
 
 def setup_console(verbose: bool = False) -> None:
-    """Console logging for run.py, with repeated lines rate-limited."""
+    """Console logging for run.py, with repeated lines rate-limited (only on the handler made here: a host that
+    set up logging already, such as a test runner, keeps its own handlers untouched)."""
+    before = list(logging.getLogger().handlers)
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     for h in logging.getLogger().handlers:
-        if REPEATS not in h.filters:
+        if h not in before and REPEATS not in h.filters:
             h.addFilter(REPEATS)
 
 
