@@ -18,6 +18,7 @@ from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from installation.core.osc_pattern import compile_pattern, has_wildcards, wildcard_count
+from installation.core.osc_wire import MAX_DATAGRAM, MAX_DEPTH, MAX_MESSAGES
 
 LAYOUT_CHOICES = ("side", "ai", "overlay")
 
@@ -204,7 +205,17 @@ def markdown() -> str:
         "meant when it is whole. A refused message is answered to its sender with `/error s`.",
         "Each source may send at most `osc.rate_limit_hz` datagrams a second (burst `osc.rate_burst`); more are",
         f"dropped and counted. Address patterns over {MAX_ADDRESS} characters or with over {MAX_WILDCARDS} wildcards",
-        "are refused; malformed datagrams are counted and dropped.",
+        "are refused. Patterns are matched in time linear in the pattern and the address (no backtracking);",
+        "`* ? []` never match `/`, and the strings in `{}` are compared literally.",
+        "",
+        "Limits on a datagram (each drop is counted in the health line, `osc.oversize` / `osc.malformed`):",
+        "",
+        f"- at most {MAX_DATAGRAM} bytes; a larger datagram is dropped unread (`oversize`);",
+        f"- bundles nested at most {MAX_DEPTH} deep, arrays too; at most {MAX_MESSAGES} messages in one datagram;",
+        "- each bundle element's size must be positive, a multiple of 4 and within what is left;",
+        "- strings zero-terminated and UTF-8; type tags `i h f d s S c b r m t T F N [ ]` only.",
+        "",
+        "A datagram breaking any of these is dropped whole (`malformed`): nothing in it is obeyed.",
         "",
         "Argument kinds: `s` string, `f` float (ints accepted), `i` int (whole floats accepted),",
         "`b` boolean (T/F, 0/1, true/false), `a` any.",
