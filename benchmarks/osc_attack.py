@@ -193,7 +193,7 @@ def run_attack(seconds: float, quiet: float, rate: float, seed: int, show_config
     rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     rx.bind(("127.0.0.1", 0))
     tmp = Path(tempfile.mkdtemp(prefix="osc-attack-"))
-    planned = quiet + seconds + 10.0
+    planned = quiet + seconds + 20.0  # room for the checks afterwards; the show stops itself at this time
     show = Show(show_config(rx, tmp), ShowOptions(headless=True, seconds=planned))
     result: dict = {"settings": {"attack_s": seconds, "quiet_s": quiet, "rate_per_s": rate, "seed": seed}}
     marks: dict[str, float] = {}
@@ -220,7 +220,9 @@ def run_attack(seconds: float, quiet: float, rate: float, seed: int, show_config
             marks["end"] = time.monotonic()
             c = control.counters
             pings = sum(1 for t, _ in pinger.samples if t >= marks["attack"])  # the pinger has stopped
-            result["obeyed_from_attack"] = c.commands - before - pings  # commands not from our pings
+            commands = c.commands - before  # each attack datagram carries a command: obeyed, it would count here
+            result["commands_during_attack"] = {"applied": commands, "pings_sent": pings}
+            result["obeyed_from_attack"] = max(0, commands - pings)
             result["server"] = {k: v for k, v in vars(c).items() if not k.startswith("_")}
             result["pinger_samples"] = pinger.samples
             rx.settimeout(0.2)
@@ -229,10 +231,14 @@ def run_attack(seconds: float, quiet: float, rate: float, seed: int, show_config
         except Exception as e:  # reported in the JSON, never a hang
             result["error"] = f"{type(e).__name__}: {e}"
 
-    threading.Thread(target=rig, daemon=True).start()
+    rig_thread = threading.Thread(target=rig, daemon=True)
+    rig_thread.start()
     t_run = time.monotonic()
     metrics = show.run()
     wall = time.monotonic() - t_run
+    rig_thread.join(30.0)
+    if rig_thread.is_alive():
+        result["error"] = "the rig did not finish before the show ended (its checks are missing)"
     flips = np.asarray(show.metrics.flips)
     samples = result.pop("pinger_samples", [])
     phases = {"quiet": ("quiet", "attack"), "attack": ("attack", "after")}
