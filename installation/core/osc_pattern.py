@@ -72,51 +72,81 @@ def _char_set(body: str) -> CharSet:
 
 
 def tokens(pattern: str) -> tuple[Token, ...]:
-    """The pattern read once, left to right (linear in its length)."""
+    """The pattern read once, left to right: a run of literal text is taken in one step (`str.find`), so the
+    steps are about twice the wildcards, whatever the length."""
     out: list[Token] = []
-    literal: list[str] = []
-
-    def flush() -> None:
-        if literal:
-            out.append(Literal("".join(literal)))
-            literal.clear()
-
-    i = 0
-    n = len(pattern)
+    i, n = 0, len(pattern)
     while i < n:
+        nxt = min((k for k in (pattern.find(c, i) for c in WILDCARDS) if k >= 0), default=n)
+        if nxt > i:
+            out.append(Literal(pattern[i:nxt]))
+            i = nxt
+            continue
         c = pattern[i]
-        close = {"[": "]", "{": "}"}.get(c)
-        j = pattern.find(close, i + 1) if close else -1
+        close = pattern.find("]" if c == "[" else "}", i + 1) if c in "[{" else -1
         if c == "*":
-            flush()
-            if not out or not isinstance(out[-1], Star):
-                out.append(Star())
+            out.append(Star())
         elif c == "?":
-            flush()
             out.append(One())
-        elif c == "[" and j >= 0:
-            flush()
-            out.append(_char_set(pattern[i + 1 : j]))
-            i = j
-        elif c == "{" and j >= 0:
-            flush()
-            out.append(Choice(tuple(dict.fromkeys(pattern[i + 1 : j].split(",")))))
-            i = j
+        elif close < 0:  # an unterminated "[" or "{" is a literal character
+            out.append(Literal(c))
+        elif c == "[":
+            out.append(_char_set(pattern[i + 1 : close]))
+            i = close
         else:
-            literal.append(c)
+            out.append(Choice(tuple(dict.fromkeys(pattern[i + 1 : close].split(",")))))
+            i = close
         i += 1
-    flush()
+    return _simplified(out)
+
+
+def _simplified(parts: list[Token]) -> tuple[Token, ...]:
+    """A brace with one distinct option is literal text (none at all if it is empty); adjacent texts merge."""
+    out: list[Token] = []
+    for tok in parts:
+        if isinstance(tok, Choice) and len(tok.options) == 1:
+            tok = Literal(tok.options[0])
+        if isinstance(tok, Literal):
+            if not tok.text:
+                continue
+            if out and isinstance(out[-1], Literal):
+                out[-1] = Literal(out[-1].text + tok.text)
+                continue
+        if isinstance(tok, Star) and out and isinstance(out[-1], Star):
+            continue
+        out.append(tok)
     return tuple(out)
+
+
+def _length_bounds(parts: tuple[Token, ...]) -> tuple[int, int | None]:
+    """The shortest and longest address the tokens can match (None: no longest, there is a star)."""
+    lo, hi = 0, 0
+    has_star = False
+    for tok in parts:
+        if isinstance(tok, Literal):
+            lo, hi = lo + len(tok.text), hi + len(tok.text)
+        elif isinstance(tok, Choice):
+            lo, hi = lo + min(map(len, tok.options)), hi + max(map(len, tok.options))
+        elif isinstance(tok, Star):
+            has_star = True
+        else:
+            lo, hi = lo + 1, hi + 1
+    return lo, None if has_star else hi
 
 
 @dataclass(frozen=True)
 class Pattern:
     source: str
     parts: tuple[Token, ...]
+    shortest: int = 0
+    longest: int | None = None  # None: unbounded (a star)
+    prefix: str = ""  # the literal text every match starts with
 
     def matches(self, address: str) -> bool:
         """Whether the whole `address` matches: one pass over the tokens, a set of positions per token."""
         n = len(address)
+        if n < self.shortest or (self.longest is not None and n > self.longest) or not address.startswith(self.prefix):
+            return False  # most of the table is ruled out here, before any position set is built
         here: set[int] = {0}
         for tok in self.parts:
             nxt: set[int] = set()
@@ -146,7 +176,10 @@ class Pattern:
 @lru_cache(maxsize=1024)
 def compile_pattern(pattern: str) -> Pattern:
     """The pattern's tokens, cached (bounded) so a rig repeating one pattern reads it once."""
-    return Pattern(pattern, tokens(pattern))
+    parts = tokens(pattern)
+    shortest, longest = _length_bounds(parts)
+    prefix = parts[0].text if parts and isinstance(parts[0], Literal) else ""
+    return Pattern(pattern, parts, shortest, longest, prefix)
 
 
 def has_wildcards(pattern: str) -> bool:
