@@ -56,11 +56,16 @@ def _pattern(rng: random.Random) -> bytes:
         commas, groups = rng.choice(((6, 8), (6, 12), (12, 16), (3, 16)))
         body = ("{" + "," * commas + "}") * groups
     elif kind == 1:
-        body = "".join(rng.choice(("*", "?*", "[a-z]*", "{p,pl,plo}*")) for _ in range(16))
+        body, wild = "", 0
+        while True:  # star storms up to the 16-wildcard limit
+            piece = rng.choice(("*a", "?*", "[a-z]*", "{p,pl,plo}*", "*/"))
+            if wild + sum(piece.count(c) for c in "*?[{") > 16:
+                break
+            body, wild = body + piece, wild + sum(piece.count(c) for c in "*?[{")
     else:
         body = "plotter/" + ("{" + ",".join(["", "s", "st"] * 4) + "}") * 15
     tail = rng.choice(("x", "/x", "!", "ing!", "/start!"))  # never a real address: refused, not obeyed
-    return message(("/" + body)[: 256 - len(tail)] + tail)
+    return message(("/" + body)[: 256 - 8 - len(tail)] + "@@@@@@@" + tail)  # numbered by the child
 
 
 def _lying(rng: random.Random) -> bytes:
@@ -112,6 +117,8 @@ def _child(target: tuple[str, int], rate: float, seconds: float, seed: int) -> d
         ahead = n / rate - (now - t0)
         if ahead > 0:
             time.sleep(ahead)
+        if name == "patterns":  # a new pattern every time: no cache on the show's side can help it
+            dgram = dgram.replace(b"@@@@@@@", b"%07d" % (n % 10_000_000), 1)
         try:
             tx.sendto(dgram, target)
             sent[name] += 1
