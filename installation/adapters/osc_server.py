@@ -1,12 +1,13 @@
 """OSC over UDP: the control server thread and the state broadcaster.
 
-`ControlSurface` runs a blocking UDP server in its own thread. Sources outside the allowlist and over the rate
+`ControlSurface` runs a UDP server in its own thread: it waits with poll, then takes what is queued (up to `DRAIN`
+datagrams, one system call each, no selector per datagram). Sources outside the allowlist and over the rate
 are refused before parsing; datagrams over `osc_wire.MAX_DATAGRAM` bytes are dropped and counted (`oversize`);
 the rest are parsed by the project's bounded parser (`installation/core/osc_wire.py`: lying bundle sizes, deep
 nesting and broken strings are dropped and counted as `malformed`, and never reach python-osc, whose bundle
 reader loops on them). Bundle time tags are not waited for. The handler only validates (through the pure
 protocol table) and enqueues commands in a bounded queue; the main loop drains them each frame. A refused
-message is answered to its sender on /error.
+message is answered to its sender on /error (at most `MAX_REPLIES_PER_S` replies a second; the rest counted).
 
 `StateBroadcaster.publish(state)` is called every frame. Measurements (fps, latency) go out at most `state_hz`
 times a second; a change of anything else (layout, mode, prompt, error...) goes out at once, so a rig sees its
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import select
 import socket
 import socketserver
 import threading
@@ -32,6 +34,8 @@ from installation.core.osc_wire import MAX_DATAGRAM, FramingError, parse_datagra
 log = logging.getLogger(__name__)
 MEASURED = ("fps", "latency_ms")  # keys that change every frame: sent at the periodic rate only
 MAX_CHANGE_HZ = 200.0
+MAX_REPLIES_PER_S = 100  # /error replies a second, all senders together
+DRAIN = 64  # datagrams handled back to back (one system call each) before the next heartbeat
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class Counters:
     rejected: int = 0
     refused_sources: int = 0
     dropped: int = 0
+    replies_dropped: int = 0  # /error replies not sent: over MAX_REPLIES_PER_S
     last_error: str = ""
     last_malformed: str = ""  # why the newest malformed datagram was dropped
     _last_log: float = field(default=0.0, repr=False)
@@ -74,6 +79,7 @@ class _AllowlistServer(socketserver.UDPServer):
     rate_per_s: float = 0.0
     burst: float = 1.0
     _buckets: dict[str, tuple[float, float]]  # source -> (tokens, time of last refill)
+    _reply_window: tuple[float, int] = (0.0, 0)  # (start of this second, /error replies sent in it)
 
     def verify_request(self, request: Any, client_address: tuple[str, int]) -> bool:  # noqa: ANN401
         source = client_address[0]
@@ -113,8 +119,26 @@ class _AllowlistServer(socketserver.UDPServer):
             return
         for m in messages:
             reply = self.on_message(client_address, m.address, m.args)
-            if reply is not None:
-                sock.sendto(build_message(reply[0], reply[1:]), client_address)
+            if reply is None:
+                continue
+            now = time.monotonic()
+            if now - self._reply_window[0] >= 1.0:
+                self._reply_window = (now, 0)
+            if self._reply_window[1] >= MAX_REPLIES_PER_S:  # a flood of bad messages is not answered in kind
+                self.counters.replies_dropped += 1
+                continue
+            self._reply_window = (self._reply_window[0], self._reply_window[1] + 1)
+            sock.sendto(build_message(reply[0], reply[1:]), client_address)
+
+    def take(self, data: bytes, client_address: tuple[str, int]) -> None:
+        """One received datagram through the allowlist, the rate limit and `finish_request`; never raises."""
+        request = (data, self.socket)
+        if not self.verify_request(request, client_address):
+            return
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
 
     def handle_error(self, request: Any, client_address: tuple[str, int]) -> None:  # noqa: ANN401
         """A datagram whose handling raised: counted, logged at most every few seconds, never fatal."""
@@ -167,11 +191,21 @@ class ControlSurface:
             self._server = self._open(self.address)
             self.counters.reopened += 1
             log.info("OSC control socket reopened on %s:%d", *self.address)
+        sock = self._server.socket
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
         while not stop.is_set():
             beat()
-            if self._server.socket.fileno() < 0:
+            if sock.fileno() < 0:
                 raise OSError("the OSC control socket was closed")
-            self._server.handle_request()  # one datagram, or returns after server.timeout
+            if not poller.poll(200):  # ms: wait for a datagram, or beat again
+                continue
+            for _ in range(DRAIN):  # what is queued, without a wait or a selector per datagram
+                try:
+                    data, client = sock.recvfrom(self._server.max_packet_size, socket.MSG_DONTWAIT)
+                except (BlockingIOError, InterruptedError):
+                    break
+                self._server.take(data, client)
 
     def start(self) -> ControlSurface:
         self._thread = threading.Thread(
