@@ -1,7 +1,9 @@
 """Structured OSC attacks at the running show (issue 15), for `benchmarks/osc_fuzz.py --attack`.
 
 The attacker is a separate process (`python benchmarks/osc_attack.py --child ...`), as a real one would be, so
-the show's interpreter pays only for receiving and refusing. Four classes, in turn, seeded:
+the show's interpreter pays only for receiving and refusing. It sends from 127.0.0.2 (allowlisted), the rig's
+pings come from 127.0.0.1, and the show's rate limit is off: every attack datagram reaches the parser (the
+worst case; with `osc.rate_limit_hz` on, 200 a second would). Four classes, in turn, seeded:
 
 - patterns: brace alternations (`/{,,,,,,}{,,,,,,}...x`, up to 16 groups of 13 empty alternatives: 13**16 paths
   for a backtracking matcher), star/question storms, all within the 256-character / 16-wildcard limits;
@@ -33,6 +35,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLE = b"#bundle\x00"
 CLASSES = ("patterns", "lying bundles", "nesting", "oversize")
+ATTACKER = "127.0.0.2"  # loopback too (127/8), allowlisted: the worst case, a local program that may talk OSC
 
 
 def _s(text: str) -> bytes:
@@ -104,6 +107,7 @@ def attacks(seed: int) -> Iterator[tuple[str, bytes]]:
 
 def _child(target: tuple[str, int], rate: float, seconds: float, seed: int) -> dict:
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    tx.bind((ATTACKER, 0))  # its own loopback address: what the show's per-source rate limit would see
     tx.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
     sent = dict.fromkeys(CLASSES, 0)
     errors = 0
@@ -201,7 +205,8 @@ def run_attack(seconds: float, quiet: float, rate: float, seed: int, show_config
     rx.bind(("127.0.0.1", 0))
     tmp = Path(tempfile.mkdtemp(prefix="osc-attack-"))
     planned = quiet + seconds + 20.0  # room for the checks afterwards; the show stops itself at this time
-    show = Show(show_config(rx, tmp), ShowOptions(headless=True, seconds=planned))
+    allow = f'osc.allow=["127.0.0.1", "{ATTACKER}"]'  # the attacker is another local program than the rig
+    show = Show(show_config(rx, tmp, [allow]), ShowOptions(headless=True, seconds=planned))
     result: dict = {"settings": {"attack_s": seconds, "quiet_s": quiet, "rate_per_s": rate, "seed": seed}}
     marks: dict[str, float] = {}
 
