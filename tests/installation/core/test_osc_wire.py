@@ -119,6 +119,8 @@ def test_nesting_is_bounded_and_oversize_is_refused() -> None:
     assert parse_datagram(inner) == [Message("/ping", ())]
     with pytest.raises(FramingError, match="nested deeper"):
         parse_datagram(_bundle_of(inner))
+    exact = _message("/prompt", ["x" * (MAX_DATAGRAM - 13)]).build().dgram  # 8 + 4 + 8179 and its zero
+    assert len(exact) == MAX_DATAGRAM and parse_datagram(exact)[0].args[0] == "x" * (MAX_DATAGRAM - 13)
     big = _message("/prompt", ["x" * MAX_DATAGRAM]).build().dgram
     with pytest.raises(FramingError, match="8192-byte limit"):
         parse_datagram(big)
