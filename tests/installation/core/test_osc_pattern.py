@@ -14,7 +14,8 @@ from installation.core.osc_protocol import CONTROL, MAX_ADDRESS, MAX_WILDCARDS, 
 
 ROOT = Path(__file__).resolve().parents[3]
 PATHS = [a.path for a in CONTROL]
-BOUND = settings(deadline=250, max_examples=300)  # a backtracking matcher takes seconds on these: it fails here
+CHECKED = settings(deadline=None, max_examples=300)  # answers compared: no time bound (the reference backtracks)
+BOUND = settings(deadline=1000, max_examples=200)  # ms a case: generous on a loaded machine, seconds for a regex
 
 
 def reference(pattern: str, text: str) -> bool:
@@ -62,13 +63,13 @@ def test_wildcards_follow_the_osc_rules() -> None:
 ALPHABET = "/abclpr*?[]{},!-"
 
 
-@BOUND
+@CHECKED
 @given(pattern=st.text(ALPHABET, max_size=14), text=st.text("/abclpr", max_size=9))
 def test_same_answer_as_the_reference_on_small_inputs(pattern: str, text: str) -> None:
     assert compile_pattern(pattern).matches(text) == reference(pattern, text)
 
 
-@BOUND
+@CHECKED
 @given(
     path=st.sampled_from(PATHS),
     edits=st.lists(st.tuples(st.integers(0, 30), st.sampled_from(["?", "*", "[{}]", "{{x,{},y}}", "[!/]"]))),
@@ -87,18 +88,18 @@ def test_a_pattern_made_from_an_address_still_names_it(path: str, edits: list[tu
 def hostile(draw: st.DrawFn) -> str:
     """Patterns built to make a backtracking matcher explode, within today's limits (256 chars, 16 wildcards).
 
-    Sized so that a backtracking matcher needs at most a few million steps (seconds, a deadline failure here,
-    not an hours-long hang); the worst case within the limits is timed in a child process below."""
+    Sized so that a backtracking matcher needs at most about 15 million steps (several seconds: a deadline
+    failure here, not an hours-long hang); the worst case within the limits is timed in a child process below."""
     options = draw(st.integers(2, 7))
     empty = draw(st.sampled_from(["", "a", "/", "p"]))
     piece = "{" + ",".join([empty] * options) + "}"
     piece = draw(st.sampled_from([piece, "*", "?*", "{p,pl,plo,plot}*", "[a-z]*"]))
-    n = draw(st.integers(1, min(MAX_WILDCARDS, int(math.log(4e6) / math.log(options)))))
+    n = draw(st.integers(1, min(MAX_WILDCARDS, int(math.log(1.5e7) / math.log(options)))))
     tail = draw(st.sampled_from(["x", "/x", "", "ing", "/start!"]))
     return ("/" + piece * n)[: MAX_ADDRESS - len(tail)] + tail
 
 
-@settings(deadline=250, max_examples=200)
+@BOUND
 @given(pattern=hostile())
 def test_hostile_patterns_are_matched_in_bounded_time(pattern: str) -> None:
     result = interpret(pattern, ())
