@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 import time
 
@@ -78,11 +77,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: unknown verb {verb!r}; choose one of: {', '.join(VERBS)}", file=sys.stderr)
             return 2
     args = build_parser(verb).parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     from installation.core.errors import UserError
+    from installation.runtime.logs import setup_console
+
+    setup_console(args.verbose)  # repeated lines are rate-limited
 
     try:
         return int(importlib.import_module(args._module).main(args) or 0)

@@ -1,6 +1,16 @@
 """OSC fuzz: random and malformed datagrams at the running show's control port, then proof it still answers.
 
     python benchmarks/osc_fuzz.py --count 100000 --json benchmarks/osc-fuzz-cpu-2core.json
+    python benchmarks/osc_fuzz.py --attack --seconds 60 --json benchmarks/osc-attack-cpu-2core.json
+
+`--attack` (issue 15) floods the running show with *structured* attacks from a separate process instead:
+brace-alternation patterns that make a backtracking matcher explode, bundles whose element sizes lie
+(negative, zero, misaligned, past the end, pointing back), bundles nested hundreds deep, and datagrams over
+the 8 KB limit, at `--rate` datagrams a second for `--seconds`, after a quiet phase of the same show for
+comparison. Throughout, a rig pings (/ping every 100 ms, waiting for /pong on the state port) and the show's
+own frame times are kept. The JSON has, per phase, the frame gaps (max, p99, count over 250 ms) and the /ping
+latency (p50/p95/max, unanswered), the worker restarts, the server's counters, whether anything inside a
+broken datagram was obeyed, and whether the show ended on time with its metrics.
 
 The show runs headless (replaying the embedded sessions) with its OSC server on loopback; a sender thread
 fires `--count` datagrams from a seeded generator (random bytes, mutated and truncated valid messages, odd
@@ -123,24 +133,10 @@ def fuzz(target: tuple[str, int], count: int, max_seconds: float, progress, seed
     return {"sent": sent, "send_errors": errors, "seconds": round(time.monotonic() - t0, 2)}
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--count", type=int, default=100_000)
-    ap.add_argument("--max-seconds", type=float, default=540.0)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--json", type=Path, required=True)
-    args = ap.parse_args()
-
-    import tempfile
-
+def _show_config(rx: socket.socket, tmp: Path, extra: list[str] = ()):  # noqa: ANN202 - AppConfig
     from installation.core.config import load_config
-    from installation.runtime.show import Show, ShowOptions
 
-    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    rx.bind(("127.0.0.1", 0))
-    rx.settimeout(0.2)
-    tmp = Path(tempfile.mkdtemp(prefix="osc-fuzz-"))
-    cfg = load_config(
+    return load_config(
         None,
         [
             'input.source="replay"',
@@ -154,9 +150,44 @@ def main() -> int:
             f"archive.root={json.dumps(str(tmp / 'archive'))}",
             f"logging.file={json.dumps(str(tmp / 'logs' / 'i.jsonl'))}",
             'plotter.robot="127.0.0.1:9"',
+            *extra,
         ],
     )
-    show = Show(cfg, ShowOptions(headless=True, seconds=args.max_seconds + 60))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--count", type=int, default=100_000)
+    ap.add_argument("--max-seconds", type=float, default=540.0)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--attack", action="store_true", help="structured attacks from another process (issue 15)")
+    ap.add_argument("--seconds", type=float, default=60.0, help="--attack: how long the attack lasts")
+    ap.add_argument("--quiet", type=float, default=15.0, help="--attack: seconds of the same show before it")
+    ap.add_argument("--rate", type=float, default=2000.0, help="--attack: datagrams a second")
+    ap.add_argument("--json", type=Path, required=True)
+    args = ap.parse_args()
+    if args.attack:
+        from osc_attack import run_attack  # noqa: PLC0415 - next to this file
+
+        result = run_attack(args.seconds, args.quiet, args.rate, args.seed, _show_config, _checks)
+        ok = bool(result["ok"])
+    else:
+        result, ok = _run_fuzz(args)
+    args.json.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return 0 if ok else 1
+
+
+def _run_fuzz(args: argparse.Namespace) -> tuple[dict, bool]:
+    import tempfile
+
+    from installation.runtime.show import Show, ShowOptions
+
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.settimeout(0.2)
+    tmp = Path(tempfile.mkdtemp(prefix="osc-fuzz-"))
+    show = Show(_show_config(rx, tmp), ShowOptions(headless=True, seconds=args.max_seconds + 60))
     result: dict = {}
 
     def rig() -> None:
@@ -168,16 +199,15 @@ def main() -> int:
             show.stop.set()
 
     def _rig() -> None:
-        if True:
-            while show.supervisor is None or "osc" not in show.supervisor.workers:
-                time.sleep(0.05)
-            control = show.supervisor.workers["osc"].body.__self__  # the ControlSurface
-            c = control.counters
-            result["fuzz"] = fuzz(control.address, args.count, args.max_seconds, lambda: c.datagrams, args.seed)
-            time.sleep(1.0)
-            result["server"] = {k: v for k, v in vars(c).items() if not k.startswith("_")}
-            result["checks"] = _checks(control.address, rx)
-            result["workers"] = show.supervisor.status()
+        while show.supervisor is None or "osc" not in show.supervisor.workers:
+            time.sleep(0.05)
+        control = show.supervisor.workers["osc"].body.__self__  # the ControlSurface
+        c = control.counters
+        result["fuzz"] = fuzz(control.address, args.count, args.max_seconds, lambda: c.datagrams, args.seed)
+        time.sleep(1.0)
+        result["server"] = {k: v for k, v in vars(c).items() if not k.startswith("_")}
+        result["checks"] = _checks(control.address, rx)
+        result["workers"] = show.supervisor.status()
 
     threading.Thread(target=rig, daemon=True).start()
     metrics = show.run()
@@ -185,9 +215,7 @@ def main() -> int:
     result["frame_ms"] = metrics["frame_ms"]
     ok = all(result.get("checks", {}).values()) and result.get("fuzz", {}).get("sent", 0) >= min(args.count, 1)
     result["ok"] = ok
-    args.json.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    return 0 if ok else 1
+    return result, ok
 
 
 def _checks(address: tuple[str, int], rx: socket.socket) -> dict[str, bool]:

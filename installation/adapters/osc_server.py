@@ -1,10 +1,13 @@
 """OSC over UDP: the control server thread and the state broadcaster.
 
-`ControlSurface` runs python-osc's blocking UDP server in its own thread with `strict_timing` off (the default
-would sleep until bundle time tags). Its handler only validates (through the pure protocol table) and enqueues
-commands in a bounded queue; the main loop drains them each frame. Sources outside the allowlist are refused
-before parsing; a refused message is answered to its sender on /error. Malformed datagrams are dropped by
-python-osc's parser and counted here as received-without-command.
+`ControlSurface` runs a UDP server in its own thread: it waits with poll, then takes what is queued (up to `DRAIN`
+datagrams, one system call each, no selector per datagram). Sources outside the allowlist and over the rate
+are refused before parsing; datagrams over `osc_wire.MAX_DATAGRAM` bytes are dropped and counted (`oversize`);
+the rest are parsed by the project's bounded parser (`installation/core/osc_wire.py`: lying bundle sizes, deep
+nesting and broken strings are dropped and counted as `malformed`, and never reach python-osc, whose bundle
+reader loops on them). Bundle time tags are not waited for. The handler only validates (through the pure
+protocol table) and enqueues commands in a bounded queue; the main loop drains them each frame. A refused
+message is answered to its sender on /error (at most `MAX_REPLIES_PER_S` replies a second; the rest counted).
 
 `StateBroadcaster.publish(state)` is called every frame. Measurements (fps, latency) go out at most `state_hz`
 times a second; a change of anything else (layout, mode, prompt, error...) goes out at once, so a rig sees its
@@ -15,22 +18,24 @@ from __future__ import annotations
 
 import logging
 import queue
+import select
 import socket
+import socketserver
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pythonosc.dispatcher import Dispatcher
-from pythonosc.osc_server import BlockingOSCUDPServer
-
 from installation.core.errors import UserError
 from installation.core.osc_protocol import Command, Rejection, build_message, interpret, state_bundle
+from installation.core.osc_wire import MAX_DATAGRAM, FramingError, parse_datagram
 
 log = logging.getLogger(__name__)
 MEASURED = ("fps", "latency_ms")  # keys that change every frame: sent at the periodic rate only
 MAX_CHANGE_HZ = 200.0
+MAX_REPLIES_PER_S = 100  # /error replies a second, all senders together
+DRAIN = 64  # datagrams handled back to back (one system call each) before the next heartbeat
 
 
 @dataclass(frozen=True)
@@ -49,23 +54,32 @@ class OscSettings:
 class Counters:
     datagrams: int = 0  # accepted for parsing (allowlisted, within the rate)
     received: int = 0  # messages that reached the handler
-    malformed: int = 0  # datagrams whose parsing or handling raised
+    malformed: int = 0  # datagrams that are not well-formed OSC (or whose handling raised)
+    oversize: int = 0  # datagrams over MAX_DATAGRAM bytes, dropped unparsed
     rate_limited: int = 0
     reopened: int = 0  # the server socket was found closed and opened again
     commands: int = 0
     rejected: int = 0
     refused_sources: int = 0
     dropped: int = 0
+    replies_dropped: int = 0  # /error replies not sent: over MAX_REPLIES_PER_S
     last_error: str = ""
+    last_malformed: str = ""  # why the newest malformed datagram was dropped
     _last_log: float = field(default=0.0, repr=False)
 
 
-class _AllowlistServer(BlockingOSCUDPServer):
+Handler = Callable[[tuple[str, int], str, tuple[Any, ...]], tuple[str, str] | None]
+
+
+class _AllowlistServer(socketserver.UDPServer):
+    max_packet_size = 65536  # read whole datagrams, so one over MAX_DATAGRAM is seen as such, not cut short
     allow: frozenset[str] = frozenset()
+    on_message: Handler
     counters: Counters
     rate_per_s: float = 0.0
     burst: float = 1.0
     _buckets: dict[str, tuple[float, float]]  # source -> (tokens, time of last refill)
+    _reply_window: tuple[float, int] = (0.0, 0)  # (start of this second, /error replies sent in it)
 
     def verify_request(self, request: Any, client_address: tuple[str, int]) -> bool:  # noqa: ANN401
         source = client_address[0]
@@ -86,8 +100,48 @@ class _AllowlistServer(BlockingOSCUDPServer):
         self.counters.datagrams += 1
         return True
 
+    def finish_request(self, request: Any, client_address: tuple[str, int]) -> None:  # noqa: ANN401
+        """One datagram: size bound, bounded parse, then each message to the handler; replies go to the sender."""
+        data, sock = request
+        if len(data) > MAX_DATAGRAM:
+            self.counters.oversize += 1
+            self._warn(
+                f"OSC datagram of {len(data)} bytes from {client_address[0]} dropped: over {MAX_DATAGRAM} bytes "
+                f"({self.counters.oversize} so far)"
+            )
+            return
+        try:
+            messages = parse_datagram(data)
+        except FramingError as e:
+            self.counters.malformed += 1
+            self.counters.last_malformed = str(e)
+            self._warn(f"malformed OSC datagram from {client_address[0]}: {e} ({self.counters.malformed} so far)")
+            return
+        for m in messages:
+            reply = self.on_message(client_address, m.address, m.args)
+            if reply is None:
+                continue
+            now = time.monotonic()
+            if now - self._reply_window[0] >= 1.0:
+                self._reply_window = (now, 0)
+            if self._reply_window[1] >= MAX_REPLIES_PER_S:  # a flood of bad messages is not answered in kind
+                self.counters.replies_dropped += 1
+                continue
+            self._reply_window = (self._reply_window[0], self._reply_window[1] + 1)
+            sock.sendto(build_message(reply[0], reply[1:]), client_address)
+
+    def take(self, data: bytes, client_address: tuple[str, int]) -> None:
+        """One received datagram through the allowlist, the rate limit and `finish_request`; never raises."""
+        request = (data, self.socket)
+        if not self.verify_request(request, client_address):
+            return
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+
     def handle_error(self, request: Any, client_address: tuple[str, int]) -> None:  # noqa: ANN401
-        """A datagram python-osc could not handle: counted, logged at most every few seconds, never fatal."""
+        """A datagram whose handling raised: counted, logged at most every few seconds, never fatal."""
         self.counters.malformed += 1
         self._warn(f"malformed OSC datagram from {client_address[0]} ({self.counters.malformed} so far)")
 
@@ -106,21 +160,20 @@ class ControlSurface:
         self.counters = Counters()
         self._queue: queue.Queue[Command] = queue.Queue(maxsize=settings.queue_size)
         self.wake = threading.Event()  # set when a command is queued: the main loop need not wait for a frame
-        self._dispatcher = Dispatcher(strict_timing=False)
-        self._dispatcher.set_default_handler(self._handle, needs_reply_address=True)
         self._server = self._open((settings.host, settings.port))
         self._own_stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def _open(self, address: tuple[str, int]) -> _AllowlistServer:
         try:
-            server = _AllowlistServer(address, self._dispatcher)
+            server = _AllowlistServer(address, socketserver.BaseRequestHandler)
         except OSError as e:
             raise UserError(
                 f"cannot listen for OSC on {address[0]}:{address[1]} ({e.strerror}): another program uses "
                 "the port; set osc.port or stop the other program"
             ) from e
         server.allow = frozenset(self.settings.allow)
+        server.on_message = self._handle
         server.counters = self.counters
         server.rate_per_s = self.settings.rate_per_s
         server.burst = float(max(1, self.settings.burst))
@@ -138,11 +191,21 @@ class ControlSurface:
             self._server = self._open(self.address)
             self.counters.reopened += 1
             log.info("OSC control socket reopened on %s:%d", *self.address)
+        sock = self._server.socket
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
         while not stop.is_set():
             beat()
-            if self._server.socket.fileno() < 0:
+            if sock.fileno() < 0:
                 raise OSError("the OSC control socket was closed")
-            self._server.handle_request()  # one datagram, or returns after server.timeout
+            if not poller.poll(200):  # ms: wait for a datagram, or beat again
+                continue
+            for _ in range(DRAIN):  # what is queued, without a wait or a selector per datagram
+                try:
+                    data, client = sock.recvfrom(self._server.max_packet_size, socket.MSG_DONTWAIT)
+                except (BlockingIOError, InterruptedError):
+                    break
+                self._server.take(data, client)
 
     def start(self) -> ControlSurface:
         self._thread = threading.Thread(
@@ -178,7 +241,7 @@ class ControlSurface:
                 break
         return out
 
-    def _handle(self, client: tuple[str, int], address: str, *args: Any) -> tuple[str, str] | None:  # noqa: ANN401
+    def _handle(self, client: tuple[str, int], address: str, args: tuple[Any, ...]) -> tuple[str, str] | None:
         """Runs on the server thread: validate and enqueue only."""
         self.counters.received += 1
         try:

@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-from pythonosc.osc_packet import OscPacket, ParseError
 
 from installation.core.osc_protocol import build_message
+from installation.core.osc_wire import FramingError, parse_datagram
 from installation.core.robot_protocol import Sender, path_messages
 
 log = logging.getLogger(__name__)
@@ -99,12 +99,12 @@ class PlotStreamer(threading.Thread):
                     self._send(address, args)
             try:
                 data, _ = self.sock.recvfrom(65536)
-                for m in OscPacket(data).messages:
-                    self.sender.on_reply(m.message.address, list(m.message.params))
-                    if m.message.address == "/robot/state":
-                        self.robot_state = list(m.message.params)
+                for m in parse_datagram(data):  # bounded: a hostile datagram cannot wedge the link
+                    self.sender.on_reply(m.address, list(m.args))
+                    if m.address == "/robot/state":
+                        self.robot_state = list(m.args)
                 last_reply = time.monotonic()
-            except (TimeoutError, ParseError):
+            except (TimeoutError, FramingError):
                 pass
             except OSError as e:
                 log.debug("robot link: %s", e)
@@ -144,10 +144,10 @@ def robot_next_seq(robot: tuple[str, int], timeout_s: float = 1.0, resume: bool 
                 sock.sendto(build_message(address), robot)
             try:
                 data, _ = sock.recvfrom(65536)
-                for m in OscPacket(data).messages:
-                    if m.message.address == "/robot/state" and len(m.message.params) >= 2:
-                        return int(m.message.params[1]) + 1
-            except (TimeoutError, ParseError):
+                for m in parse_datagram(data):
+                    if m.address == "/robot/state" and len(m.args) >= 2:
+                        return int(m.args[1]) + 1
+            except (TimeoutError, FramingError, ValueError, TypeError):
                 continue
             except OSError as e:  # e.g. connection refused on loopback: nobody listens yet
                 log.debug("robot query: %s", e)

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from pythonosc.osc_packet import OscPacket, ParseError
 
 from installation.core.errors import UserError
 from installation.core.osc_protocol import build_message
+from installation.core.osc_wire import FramingError, parse_datagram
 from installation.core.robot_protocol import Receiver
 
 log = logging.getLogger(__name__)
@@ -72,8 +72,8 @@ class Simulator:
     def step(self) -> None:
         try:
             data, self.peer = self.sock.recvfrom(65536)
-            for m in OscPacket(data).messages:
-                address, args = m.message.address, list(m.message.params)
+            for m in parse_datagram(data):  # bounded: lying bundle sizes cannot wedge the robot
+                address, args = m.address, list(m.args)
                 if address == "/robot/path":
                     for reply in self.receiver.on_path(args):
                         self._reply(*reply)
@@ -82,7 +82,7 @@ class Simulator:
                 else:
                     self.receiver.on_control(address)
                     self._reply("/robot/state", self.receiver.status(*self.pos))
-        except (TimeoutError, ParseError):
+        except (TimeoutError, FramingError):
             pass
         if time.monotonic() < self._busy_until:
             return

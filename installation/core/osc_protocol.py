@@ -9,13 +9,16 @@ socket. `python run.py osc-docs` writes docs/osc.md from the table.
 from __future__ import annotations
 
 import argparse
-import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 from pythonosc.osc_message_builder import OscMessageBuilder
+
+from installation.core.osc_pattern import compile_pattern, has_wildcards, wildcard_count
+from installation.core.osc_wire import MAX_DATAGRAM, MAX_DEPTH, MAX_MESSAGES
 
 LAYOUT_CHOICES = ("side", "ai", "overlay")
 
@@ -81,8 +84,8 @@ STATE: tuple[Address, ...] = (
 )
 
 _BY_PATH = {a.path: a for a in CONTROL}
-MAX_ADDRESS = 256  # longer address patterns are refused before matching
-MAX_WILDCARDS = 16  # a pattern like "/***...*x" makes a backtracking regex run for hours: refuse many wildcards
+MAX_ADDRESS = 256  # longer address patterns are refused before matching (matching is linear: this bounds work)
+MAX_WILDCARDS = 16  # patterns with more wildcards are refused: no rig needs them
 
 
 @dataclass(frozen=True)
@@ -97,52 +100,19 @@ class Rejection:
     reason: str
 
 
-def pattern_regex(pattern: str) -> re.Pattern[str]:
-    """An OSC address pattern (* ? [abc] [!a-z] {a,b}) as a compiled regular expression."""
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "*":
-            if not out or out[-1] != "[^/]*":  # "**" is "*": consecutive stars would backtrack exponentially
-                out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "[":
-            j = pattern.find("]", i)
-            if j < 0:
-                out.append(re.escape(c))
-            else:
-                body = pattern[i + 1 : j]
-                body = "^" + body[1:] if body.startswith("!") else body
-                out.append("[" + body.replace("\\", "\\\\") + "]")
-                i = j
-        elif c == "{":
-            j = pattern.find("}", i)
-            if j < 0:
-                out.append(re.escape(c))
-            else:
-                out.append("(?:" + "|".join(re.escape(p) for p in pattern[i + 1 : j].split(",")) + ")")
-                i = j
-        else:
-            out.append(re.escape(c))
-        i += 1
-    return re.compile("".join(out) + r"\Z")
-
-
 def match(pattern: str) -> list[Address]:
-    """The control addresses a (possibly wildcard) address pattern names."""
+    """The control addresses a (possibly wildcard) address pattern names (see osc_pattern: no backtracking)."""
+    return list(_match(pattern))
+
+
+@lru_cache(maxsize=1024)
+def _match(pattern: str) -> tuple[Address, ...]:
     if pattern in _BY_PATH:
-        return [_BY_PATH[pattern]]
-    if not any(ch in pattern for ch in "*?[{"):
-        return []
-    if len(pattern) > MAX_ADDRESS or sum(pattern.count(c) for c in "*?[{") > MAX_WILDCARDS:
-        return []
-    try:
-        rx = pattern_regex(pattern)
-    except re.error:
-        return []
-    return [a for a in CONTROL if rx.match(a.path)]
+        return (_BY_PATH[pattern],)
+    if not has_wildcards(pattern) or len(pattern) > MAX_ADDRESS or wildcard_count(pattern) > MAX_WILDCARDS:
+        return ()
+    compiled = compile_pattern(pattern)
+    return tuple(a for a in CONTROL if compiled.matches(a.path))
 
 
 def coerce(value: Any, kind: str) -> Any:
@@ -176,7 +146,7 @@ def coerce(value: Any, kind: str) -> Any:
 
 def interpret(address: str, args: tuple[Any, ...] | list[Any]) -> list[Command] | Rejection:
     """Commands for one received message, or why it is refused."""
-    if len(address) > MAX_ADDRESS or sum(address.count(c) for c in "*?[{") > MAX_WILDCARDS:
+    if len(address) > MAX_ADDRESS or wildcard_count(address) > MAX_WILDCARDS:
         return Rejection(
             address[:64], f"address pattern longer than {MAX_ADDRESS} or with over {MAX_WILDCARDS} wildcards"
         )
@@ -235,7 +205,17 @@ def markdown() -> str:
         "meant when it is whole. A refused message is answered to its sender with `/error s`.",
         "Each source may send at most `osc.rate_limit_hz` datagrams a second (burst `osc.rate_burst`); more are",
         f"dropped and counted. Address patterns over {MAX_ADDRESS} characters or with over {MAX_WILDCARDS} wildcards",
-        "are refused; malformed datagrams are counted and dropped.",
+        "are refused. Patterns are matched in time linear in the pattern and the address (no backtracking);",
+        "`* ? []` never match `/`, and the strings in `{}` are compared literally.",
+        "",
+        "Limits on a datagram (each drop is counted in the health line, `osc.oversize` / `osc.malformed`):",
+        "",
+        f"- at most {MAX_DATAGRAM} bytes; a larger datagram is dropped unread (`oversize`);",
+        f"- bundles nested at most {MAX_DEPTH} deep, arrays too; at most {MAX_MESSAGES} messages in one datagram;",
+        "- each bundle element's size must be positive, a multiple of 4 and within what is left;",
+        "- strings zero-terminated and UTF-8; type tags `i h f d s S c b r m t T F N [ ]` only.",
+        "",
+        "A datagram breaking any of these is dropped whole (`malformed`): nothing in it is obeyed.",
         "",
         "Argument kinds: `s` string, `f` float (ints accepted), `i` int (whole floats accepted),",
         "`b` boolean (T/F, 0/1, true/false), `a` any.",

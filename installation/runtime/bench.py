@@ -354,6 +354,8 @@ def end_to_end(model: Path, seconds: float, threads: int) -> dict[str, Any]:
     size = read_metadata(model)[0]["input_size"]
     overrides = ['input.source="replay"', f"model.path={json.dumps(str(model))}", f"model.input_size={size}"]
     overrides.append(f"model.threads={threads}")
+    # a benchmark is not the show: no default port (a show may be running), no archived works, no show log
+    overrides += ["osc.port=0", "osc.state_out=[]", "archive.enabled=false", 'logging.file=""']
     cfg = load_config(overrides=overrides)
     m = run_headless(cfg, seconds, None)
     return {

@@ -63,6 +63,7 @@ def health_fields(show: Any, uptime_s: float, control: Any = None, worker: Any =
             "commands": c.commands,
             "rejected": c.rejected,
             "malformed": c.malformed,
+            "oversize": c.oversize,
             "refused_sources": c.refused_sources,
             "rate_limited": c.rate_limited,
             "reopened": c.reopened,

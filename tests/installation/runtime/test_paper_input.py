@@ -59,7 +59,7 @@ def test_worker_hands_on_changed_sketches_only(tmp_path: Path) -> None:
     assert w.error is None
 
 
-def test_show_runs_on_a_camera_with_a_calibrated_paper(tmp_path: Path) -> None:
+def test_show_runs_on_a_camera_with_a_calibrated_paper(tmp_path: Path, sandbox: list[str]) -> None:
     frame, _, _ = paper_scene(6, markers=True)
     video = tmp_path / "desk.avi"
     vw = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 30, (640, 480))
@@ -69,6 +69,7 @@ def test_show_runs_on_a_camera_with_a_calibrated_paper(tmp_path: Path) -> None:
     cfg = load_config(
         None,
         [
+            *sandbox,
             'input.source="camera"',
             f'input.camera="{video}"',
             f'calibration.profile="{profile_with_paper(tmp_path)}"',

@@ -16,9 +16,9 @@ ROOT = Path(__file__).resolve().parents[3]
 SESSIONS = default_sessions()
 
 
-def test_headless_demo_produces_frames_ai_updates_and_sane_latency(tmp_path: Path) -> None:
+def test_headless_demo_produces_frames_ai_updates_and_sane_latency(tmp_path: Path, sandbox: list[str]) -> None:
     cfg = load_config(
-        None, ["display.width=640", "display.height=360", "input.replay_speed=4", 'input.source="replay"']
+        None, [*sandbox, "display.width=640", "display.height=360", "input.replay_speed=4", 'input.source="replay"']
     )
     m = run_headless(cfg, 6.0, tmp_path)
     assert m["frames"] > 30
@@ -33,7 +33,7 @@ def test_headless_demo_produces_frames_ai_updates_and_sane_latency(tmp_path: Pat
     assert (tmp_path / "frames" / "frames.mp4").stat().st_size > 1000
 
 
-def test_idle_canvas_costs_no_inference(tmp_path: Path) -> None:
+def test_idle_canvas_costs_no_inference(tmp_path: Path, sandbox: list[str]) -> None:
     # a session that draws one stroke at once and then nothing: inference runs a few times, then stops
     events = (PenEvent("down", 0.0, 100, 100, 1), PenEvent("move", 0.01, 400, 400, 1), PenEvent("up", 0.02))
     path = tmp_path / "one.jsonl"
@@ -41,7 +41,8 @@ def test_idle_canvas_costs_no_inference(tmp_path: Path) -> None:
 
     write_session(path, Session(1024, events))
     cfg = load_config(
-        None, ['input.source="replay"', "input.replay_loop=false", "display.width=320", "display.height=200"]
+        None,
+        [*sandbox, 'input.source="replay"', "input.replay_loop=false", "display.width=320", "display.height=200"],
     )
     m = run_headless(cfg, 2.0, None, sessions=[path])
     assert m["frames"] > 20
@@ -73,9 +74,13 @@ def test_embedded_sessions_are_shipped() -> None:
         (["nonsense"], "unknown verb"),
     ],
 )
-def test_user_mistakes_are_one_line_and_exit_2(tmp_path: Path, args: list[str], fragment: str) -> None:
+def test_user_mistakes_are_one_line_and_exit_2(
+    tmp_path: Path, args: list[str], fragment: str, sandbox_argv: list[str]
+) -> None:
     (tmp_path / "bad.jsonl").write_text('{"format": "studio-session", "version": 1, "canvas": 1024}\n{oops\n')
     argv = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    if argv[0] in ("demo", "live"):
+        argv += sandbox_argv
     r = subprocess.run([sys.executable, str(ROOT / "run.py"), *argv], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2, r.stderr
     assert "Traceback" not in r.stderr
@@ -83,7 +88,7 @@ def test_user_mistakes_are_one_line_and_exit_2(tmp_path: Path, args: list[str], 
     assert len(lines) == 1 and fragment in lines[0], r.stderr
 
 
-def test_mouse_drawing_is_recorded_and_answered(tmp_path: Path) -> None:
+def test_mouse_drawing_is_recorded_and_answered(tmp_path: Path, sandbox: list[str]) -> None:
     """Real pygame events (posted as SDL would deliver them) drive the canvas, the model and the recorder."""
     import threading
     import time as _time
@@ -93,7 +98,7 @@ def test_mouse_drawing_is_recorded_and_answered(tmp_path: Path) -> None:
     from installation.core.session import read_session
     from installation.runtime.show import Show, ShowOptions
 
-    cfg = load_config(None, ["display.width=640", "display.height=360", "display.attract_after_s=0"])
+    cfg = load_config(None, [*sandbox, "display.width=640", "display.height=360", "display.attract_after_s=0"])
     rec = tmp_path / "rec.jsonl"
     show = Show(cfg, ShowOptions(headless=True, seconds=4.0, record_to=rec))
 
@@ -116,12 +121,12 @@ def test_mouse_drawing_is_recorded_and_answered(tmp_path: Path) -> None:
     assert m["ai_updates"] >= 1 and m["pen_events"] >= 20
 
 
-def test_display_that_cannot_open_is_one_clear_line() -> None:
+def test_display_that_cannot_open_is_one_clear_line(sandbox_argv: list[str]) -> None:
     import os
 
     env = {**os.environ, "SDL_VIDEODRIVER": "no-such-driver"}
     r = subprocess.run(
-        [sys.executable, str(ROOT / "run.py"), "demo", "--windowed", "--seconds", "1"],
+        [sys.executable, str(ROOT / "run.py"), "demo", "--windowed", "--seconds", "1", *sandbox_argv],
         capture_output=True,
         text=True,
         timeout=120,
@@ -131,9 +136,10 @@ def test_display_that_cannot_open_is_one_clear_line() -> None:
     assert "error: cannot open display" in r.stderr and "--headless" in r.stderr
 
 
-def test_attract_mode_replays_past_sessions_when_idle() -> None:
+def test_attract_mode_replays_past_sessions_when_idle(sandbox: list[str]) -> None:
     cfg = load_config(
-        None, ["display.width=320", "display.height=200", "display.attract_after_s=0.5", "input.replay_speed=4"]
+        None,
+        [*sandbox, "display.width=320", "display.height=200", "display.attract_after_s=0.5", "input.replay_speed=4"],
     )
     from installation.runtime.show import Show, ShowOptions
 
@@ -141,7 +147,7 @@ def test_attract_mode_replays_past_sessions_when_idle() -> None:
     assert m["pen_events"] > 50 and m["ai_updates"] >= 3  # nobody drew: the attract replay did
 
 
-def test_keys_save_clear_and_cycle_layout(tmp_path: Path) -> None:
+def test_keys_save_clear_and_cycle_layout(tmp_path: Path, sandbox: list[str]) -> None:
     import threading
     import time as _time
 
@@ -152,6 +158,7 @@ def test_keys_save_clear_and_cycle_layout(tmp_path: Path) -> None:
     cfg = load_config(
         None,
         [
+            *sandbox,
             'input.source="replay"',
             "input.replay_speed=8",
             "display.width=320",
@@ -172,7 +179,7 @@ def test_keys_save_clear_and_cycle_layout(tmp_path: Path) -> None:
     assert any(n.endswith("-sketch.png") for n in saved) and any(n.endswith(".jsonl") for n in saved)
 
 
-def test_osc_commands_reach_the_show_and_state_comes_back(free_udp_port: int) -> None:
+def test_osc_commands_reach_the_show_and_state_comes_back(free_udp_port: int, sandbox: list[str]) -> None:
     import socket
     import threading
     import time as _time
@@ -189,6 +196,7 @@ def test_osc_commands_reach_the_show_and_state_comes_back(free_udp_port: int) ->
     cfg = load_config(
         None,
         [
+            *sandbox,
             "display.width=320",
             "display.height=200",
             f"osc.port={port}",
@@ -201,7 +209,9 @@ def test_osc_commands_reach_the_show_and_state_comes_back(free_udp_port: int) ->
 
     def rig() -> None:
         tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        _time.sleep(1.2)
+        while show.supervisor is None or "osc" not in show.supervisor.workers:  # bound: datagrams now wait for it
+            _time.sleep(0.02)
+        _time.sleep(0.3)
         for address, args in (("/layout", ["overlay"]), ("/prompt", ["a face"]), ("/ping", [])):
             b = OscMessageBuilder(address=address)
             for a in args:
@@ -224,7 +234,9 @@ def test_osc_commands_reach_the_show_and_state_comes_back(free_udp_port: int) ->
     assert "/pong" in seen
 
 
-def test_plotter_start_streams_the_drawing_to_the_simulator(tmp_path: Path, free_udp_port: int) -> None:
+def test_plotter_start_streams_the_drawing_to_the_simulator(
+    tmp_path: Path, free_udp_port: int, sandbox: list[str]
+) -> None:
     import socket
     import threading
     import time as _time
@@ -240,6 +252,7 @@ def test_plotter_start_streams_the_drawing_to_the_simulator(tmp_path: Path, free
     cfg = load_config(
         None,
         [
+            *sandbox,
             'input.source="replay"',
             "input.replay_speed=20",
             "input.replay_loop=false",
@@ -252,7 +265,9 @@ def test_plotter_start_streams_the_drawing_to_the_simulator(tmp_path: Path, free
     show = Show(cfg, ShowOptions(headless=True, seconds=5.0, sessions=[SESSIONS[-1]]))
 
     def rig() -> None:
-        _time.sleep(2.5)  # the 19 s smiley is drawn by then at 20x
+        while show.supervisor is None or "osc" not in show.supervisor.workers:  # the show is up
+            _time.sleep(0.02)
+        _time.sleep(1.5)  # the 19 s smiley is drawn by then at 20x
         tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         tx.sendto(OscMessageBuilder(address="/plotter/start").build().dgram, ("127.0.0.1", port))
 

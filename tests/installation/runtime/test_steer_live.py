@@ -24,7 +24,7 @@ def _tiny_clip_file(tmp_path: Path) -> Path:
 
 @pytest.mark.slow
 def test_osc_prompt_retargets_the_running_steerer_and_frames_reach_the_display(
-    tmp_path: Path, free_udp_port: int
+    tmp_path: Path, free_udp_port: int, sandbox: list[str]
 ) -> None:
     port = free_udp_port
     rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -33,6 +33,7 @@ def test_osc_prompt_retargets_the_running_steerer_and_frames_reach_the_display(
     cfg = load_config(
         None,
         [
+            *sandbox,
             "display.width=320",
             "display.height=200",
             'input.source="replay"',
@@ -90,10 +91,11 @@ def _msg(address: str, arg: str) -> bytes:
     return b.build().dgram
 
 
-def test_bad_clip_file_falls_back_to_pix2pix_and_says_why(tmp_path: Path) -> None:
+def test_bad_clip_file_falls_back_to_pix2pix_and_says_why(tmp_path: Path, sandbox: list[str]) -> None:
     cfg = load_config(
         None,
         [
+            *sandbox,
             "display.width=320",
             "display.height=200",
             'input.source="replay"',
