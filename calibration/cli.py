@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 from pathlib import Path
 
@@ -258,8 +259,8 @@ def _floats(text: str, n: int, what: str) -> list[float]:
         vals = [float(v) for v in text.split(",")]
     except ValueError:
         vals = []
-    if len(vals) != n:
-        raise UserError(f"{what} {text!r} must be {n} comma-separated numbers")
+    if len(vals) != n or not all(math.isfinite(v) for v in vals):
+        raise UserError(f"{what} {text!r} must be {n} comma-separated finite numbers")
     return vals
 
 

@@ -23,6 +23,7 @@ from installation.core.svg_paths import read_svg_paths, write_svg
 log = logging.getLogger(__name__)
 IMAGE_EXT = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 CANVAS = 1024
+MAX_MM = 100_000.0  # paths placed further out than 100 m are a broken input or registration, not a drawing
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -59,15 +60,30 @@ def load_paths(path: Path) -> tuple[list[np.ndarray], int]:
     if suffix == ".svg":
         lines, (w, h) = read_svg_paths(path)
         side = max(w, h) or max((float(np.max(p)) for p in lines), default=1.0)
+        if not 0 < side <= 1e7:
+            raise UserError(f"plot input {path} has no page size and its paths reach {side:g}: give it a viewBox")
         return lines, int(np.ceil(side))
     if suffix in IMAGE_EXT:
+        from installation.core.image_files import image_size
         from installation.core.vectorise import vectorise
 
+        image_size(path, "plot input")  # from the header: a huge image is refused before it is decoded
         img = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if img is None:
             raise UserError(f"plot input {path} is not a readable image")
         return vectorise(img[:, :, ::-1], CANVAS), CANVAS
     raise UserError(f"plot input {path}: unknown kind {suffix!r}; give .png/.jpg, .svg or a .jsonl session")
+
+
+def _check_placed(mm: list[np.ndarray], args: argparse.Namespace) -> None:
+    """Every point at a finite place on a real bed: a broken registration or input never plots "0 paths"."""
+    finite = all(np.isfinite(m).all() for m in mm)
+    if not finite or max((float(np.abs(m).max()) for m in mm), default=0.0) > MAX_MM:
+        where = f"--profile {args.profile}'s plotter registration" if args.profile is not None else "the input"
+        raise UserError(
+            f"{args.input}: {where} places paths beyond ±{MAX_MM:g} mm or at no finite place: "
+            + ("re-run `run.py calibrate plotter`" if args.profile is not None else "check the file")
+        )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -76,6 +92,10 @@ def main(args: argparse.Namespace) -> int:
     if not paths:
         raise UserError(f"{args.input} holds nothing to draw")
     paper = paper_size(args.paper)
+    if not 0 <= args.margin_mm < min(paper) / 2:
+        raise UserError(f"--margin-mm {args.margin_mm} must be at least 0 and under half the paper's width")
+    if not 0 <= args.tolerance_mm <= 100:
+        raise UserError(f"--tolerance-mm {args.tolerance_mm} must be 0..100")
     mapping = PaperMapping(canvas, paper, args.margin_mm)
     mm = [mapping.to_mm(p) for p in paths]
     if args.profile is not None:
@@ -88,8 +108,11 @@ def main(args: argparse.Namespace) -> int:
         mm = [reg.to_mm(p) for p in paths]  # plotter-bed millimetres now: the page grows to hold them
         far = np.max([m.max(axis=0) for m in mm], axis=0)
         paper = (max(paper[0], float(np.ceil(far[0])) + 5), max(paper[1], float(np.ceil(far[1])) + 5))
+    _check_placed(mm, args)
     before = travel(mm)
     ordered = prepare(mm, args.tolerance_mm, merge_tol=0.05, start=(0.0, 0.0))
+    if not ordered:
+        raise UserError(f"{args.input}: every path is shorter than the pen can draw: nothing to plot")
     elapsed = time.perf_counter() - t0
     write_svg(args.svg, ordered, paper, title=args.input.name)
     st = stats(ordered)
