@@ -14,7 +14,6 @@ its own section and keeps the others. Unknown keys, a newer schema, or wrong typ
 from __future__ import annotations
 
 import json
-import math
 import typing
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from datetime import UTC, datetime
@@ -189,8 +188,8 @@ def _typed_value(value: Any, kind: Any, where: str) -> None:
             _typed_value(v, item, f"{where}[]")
         return
     if kind is float:
-        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-        if not ok or abs(value) > 1e12:
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and abs(value) <= 1e12  # False for NaN
+        if not ok:
             raise UserError(f"{where} must be a finite number, got {_short(value)}: re-run that calibration step")
     elif kind is int:
         if not isinstance(value, int) or isinstance(value, bool) or abs(value) > MAX_INT:

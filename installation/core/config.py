@@ -393,12 +393,18 @@ def _check_values(cfg: AppConfig) -> None:
         ("clip.hz", cfg.clip.hz),
     ):
         positive(key, value)
-    if not 0 <= cfg.osc.port <= 65535 or cfg.osc.state_hz <= 0 or cfg.osc.queue_size <= 0:
-        raise UserError("config [osc]: port must be 0..65535, state_hz and queue_size positive")
-    if not 0 < cfg.sitter.min_face < 1 or not 0 <= cfg.sitter.dark_below < 255:
-        raise UserError("config [sitter]: min_face must be within 0..1 (of the frame), dark_below within 0..255")
-    if cfg.osc.rate_limit_hz < 0 or cfg.osc.rate_burst < 1:
-        raise UserError("config [osc]: rate_limit_hz must be zero (unlimited) or positive, rate_burst at least 1")
+    for key, value in (("osc.state_hz", cfg.osc.state_hz), ("osc.queue_size", cfg.osc.queue_size)):
+        positive(key, value)
+    if not 0 < cfg.sitter.min_face < 1:
+        raise UserError(f"config 'sitter.min_face' must be between 0 and 1 (of the frame), got {cfg.sitter.min_face}")
+    if not 0 <= cfg.sitter.dark_below < 255:
+        raise UserError(f"config 'sitter.dark_below' must be 0 or more and under 255, got {cfg.sitter.dark_below}")
+    if cfg.osc.rate_limit_hz < 0:
+        raise UserError(
+            f"config 'osc.rate_limit_hz' is {cfg.osc.rate_limit_hz:g}: rate_limit_hz must be zero or positive"
+        )
+    if cfg.osc.rate_burst < 1:
+        raise UserError("config 'osc.rate_burst' must be at least 1")
     sup = cfg.supervision
     for key, value in (
         ("supervision.health_every_s", sup.health_every_s),
@@ -409,8 +415,9 @@ def _check_values(cfg: AppConfig) -> None:
         ("logging.max_bytes", cfg.logging.max_bytes),
     ):
         positive(key, value)
-    if cfg.archive.finish_idle_s < 0 or cfg.logging.backups < 0:
-        raise UserError("config 'archive.finish_idle_s' and 'logging.backups' must be zero or positive")
+    for key, value in (("archive.finish_idle_s", cfg.archive.finish_idle_s), ("logging.backups", cfg.logging.backups)):
+        if value < 0:
+            raise UserError(f"config '{key}' must be zero or positive, got {value}")
     choice("logging.level", cfg.logging.level, LOG_LEVELS)
     if cfg.display.crossfade_s < 0:
         raise UserError("config 'display.crossfade_s' must be zero or positive")

@@ -40,6 +40,14 @@ def _number(v: object) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
 
 
+def _float(v: int | float) -> float:
+    """A JSON number as a float; an integer beyond float range reads as infinity (refused as not finite)."""
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf if v > 0 else -math.inf
+
+
 @dataclass(frozen=True, slots=True)
 class PenEvent:
     kind: str  # one of KINDS
@@ -192,7 +200,7 @@ def _parse_events(path: Path, lines: Iterable[str], canvas: int) -> Iterator[Pen
         t = obj.get("t")
         if kind not in KINDS or not _number(t):
             raise UserError(f"session file {path} line {n}: expected an event with 'e' in {KINDS} and a time 't'")
-        t = float(t)  # type: ignore[arg-type]
+        t = _float(t)  # type: ignore[arg-type]
         if not (math.isfinite(t) and 0 <= t <= MAX_T):
             raise UserError(f"session file {path} line {n}: time {t} must be 0..{MAX_T:g} seconds: the file is corrupt")
         if t < last_t:
@@ -202,7 +210,7 @@ def _parse_events(path: Path, lines: Iterable[str], canvas: int) -> Iterator[Pen
             x, y, p = obj.get("x"), obj.get("y"), obj.get("p", 1.0)
             if not all(_number(v) for v in (x, y, p)):
                 raise UserError(f"session file {path} line {n}: '{kind}' needs numeric x, y and p")
-            x, y, p = float(x), float(y), float(p)  # type: ignore[arg-type]
+            x, y, p = _float(x), _float(y), _float(p)  # type: ignore[arg-type]
             if not (abs(x) <= reach and abs(y) <= reach):  # False for NaN too
                 raise UserError(
                     f"session file {path} line {n}: point ({x}, {y}) is not finite or far off the {canvas}-pixel "
