@@ -244,7 +244,10 @@ def _check(p: Profile, where: str) -> None:
             raise UserError(f"{where}: paper.threshold must be between 0 and 1")
     if p.tablet is not None:
         numbers(p.tablet.area, 4, "tablet.area")
-        p.tablet.mapping()  # range checks with their own messages
+        try:
+            p.tablet.mapping()  # range checks with their own messages
+        except UserError as e:
+            raise UserError(f"{where}: {e}") from None
     if p.plotter is not None:
         matrix(p.plotter.matrix, 3, 3, "plotter.matrix")
         paper(p.plotter.paper_mm, "plotter.paper_mm")
