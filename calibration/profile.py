@@ -178,24 +178,25 @@ def _section(cls: type, data: Any, where: str) -> Any:
     return cls(**data)
 
 
-def _typed_value(value: Any, kind: Any, where: str) -> None:
+def _typed_value(value: Any, kind: Any, where: str, inside: bool = False) -> None:
     """`value` has the section field's type: numbers finite (and no bools for numbers), lists of such."""
+    what = {float: "finite numbers", int: "whole numbers"}.get(kind, f"{getattr(kind, '__name__', kind)} values")
+    single = {float: "a finite number", int: "a whole number"}.get(kind, f"a {getattr(kind, '__name__', kind)}")
+    wrong = f"{where} must {'hold ' + what if inside else 'be ' + single}, got {_short(value)}: re-run that step"
     if typing.get_origin(kind) is list:
         (item,) = typing.get_args(kind)
         if not isinstance(value, list) or len(value) > 64:
-            raise UserError(f"{where} must be a list (of at most 64 items): re-run that calibration step")
+            raise UserError(f"{where} must be a list (of at most 64 items), got {_short(value)}: re-run that step")
         for v in value:
-            _typed_value(v, item, f"{where}[]")
-        return
-    if kind is float:
-        ok = isinstance(value, int | float) and not isinstance(value, bool) and abs(value) <= 1e12  # False for NaN
-        if not ok:
-            raise UserError(f"{where} must be a finite number, got {_short(value)}: re-run that calibration step")
+            _typed_value(v, item, where, inside=True)
+    elif kind is float:
+        if not (isinstance(value, int | float) and not isinstance(value, bool) and abs(value) <= 1e12):  # NaN too
+            raise UserError(wrong)
     elif kind is int:
         if not isinstance(value, int) or isinstance(value, bool) or abs(value) > MAX_INT:
-            raise UserError(f"{where} must be a whole number, got {_short(value)}: re-run that calibration step")
+            raise UserError(wrong)
     elif not isinstance(value, kind):
-        raise UserError(f"{where} must be a {kind.__name__}, got {_short(value)}: re-run that calibration step")
+        raise UserError(wrong)
 
 
 def _short(value: Any) -> str:
