@@ -140,6 +140,9 @@ def _paper(args: argparse.Namespace) -> int:
         if not ok:
             raise UserError("paper step ended without a confirmed paper: nothing written")
     else:
+        from installation.core.image_files import image_size
+
+        image_size(args.image, "--image", unreadable_ok=True)  # a huge one is refused before decoding
         frame = cv2.imread(str(args.image))
         if frame is None:
             raise UserError(f"cannot read image {args.image}: give a photograph (PNG/JPEG) from the camera")

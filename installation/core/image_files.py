@@ -14,8 +14,9 @@ MAX_PIXELS = 50_000_000  # a 50-megapixel photo decodes to 150 MB of RGB: the mo
 MAX_SIDE = 30_000
 
 
-def image_size(path: Path, what: str) -> tuple[int, int]:
-    """(width, height) from the header; UserError for an unreadable file or an image too large to decode."""
+def image_size(path: Path, what: str, unreadable_ok: bool = False) -> tuple[int, int] | None:
+    """(width, height) from the header; UserError for an image too large to decode, and for an unreadable
+    file unless `unreadable_ok` (then None: the caller's decoder decides, as it did before)."""
     import warnings
 
     from PIL import Image
@@ -28,6 +29,8 @@ def image_size(path: Path, what: str) -> tuple[int, int]:
     except Image.DecompressionBombError:
         raise UserError(f"{what} {path} declares an image of too many pixels to decode: give a smaller image") from None
     except (OSError, ValueError, SyntaxError) as e:  # Pillow's UnidentifiedImageError is an OSError
+        if unreadable_ok:
+            return None
         raise UserError(f"{what} {path} is not a readable image ({type(e).__name__}): give a PNG or JPEG") from None
     if w <= 0 or h <= 0 or w * h > MAX_PIXELS or max(w, h) > MAX_SIDE:
         raise UserError(
