@@ -137,3 +137,14 @@ def test_limits_are_checked_before_the_svg_library_parses(tmp_path: Path) -> Non
     path.write_bytes(b" " * (svg_paths.MAX_SVG_BYTES + 1))
     with pytest.raises(UserError, match="bytes, over"):
         read_svg_paths(path)
+
+
+def test_the_data_builder_skips_an_svg_that_unfolds_without_bound(tmp_path: Path) -> None:
+    from models.data.svg import SvgSkip, load_drawing
+
+    path = tmp_path / "bomb.svg"
+    path.write_text(_nested_use(9, 10))
+    t0 = time.perf_counter()
+    with pytest.raises(SvgSkip, match="too many shapes"):
+        load_drawing(path, 64)
+    assert time.perf_counter() - t0 < 60
