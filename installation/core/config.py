@@ -251,7 +251,7 @@ def load_config(venue: Path | None = None, overrides: list[str] | None = None) -
     if venue is not None:
         _merge(data, _read_toml(venue, "venue config"), str(venue))
     for item in overrides or []:
-        _merge(data, _parse_override(item), f"override {item!r}")
+        _merge(data, _parse_override(item), f"override {_short(item)}")
     cfg = _build(AppConfig, data, "")
     _check_finite(cfg)
     _check_values(cfg)
@@ -286,17 +286,23 @@ def _loads_toml(text: str, where: str) -> dict[str, Any]:
         raise UserError(f"{where} holds a value that cannot be read ({str(e)[:80]}): fix the file") from None
 
 
+def _short(value: Any) -> str:
+    """repr() cut to a readable length: an error names the value, it does not echo 5,000 digits."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _parse_override(item: str) -> dict[str, Any]:
     key, sep, raw = item.partition("=")
     parts = key.strip().split(".")
     if not sep or len(parts) != 2 or not all(parts):
-        raise UserError(f"override {item!r} must look like section.key=value, e.g. display.layout=ai")
+        raise UserError(f"override {_short(item)} must look like section.key=value, e.g. display.layout=ai")
     try:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw.strip()  # a bare word: take it as a string
     except (RecursionError, ValueError):
-        raise UserError(f"override {item!r}: the value is nested too deeply or too long to read") from None
+        raise UserError(f"override {_short(item)}: the value is nested too deeply or too long to read") from None
     return {parts[0]: {parts[1]: value}}
 
 
@@ -332,7 +338,7 @@ def _coerce(value: Any, kind: Any, key: str) -> Any:
     if origin is list:
         (item,) = typing.get_args(kind)
         if not isinstance(value, list):
-            raise UserError(f"config '{key}' must be a list, got {value!r}")
+            raise UserError(f"config '{key}' must be a list, got {_short(value)}")
         return [_coerce(v, item, f"{key}[]") for v in value]
     if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
@@ -340,13 +346,13 @@ def _coerce(value: Any, kind: Any, key: str) -> Any:
         return int(value)
     if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
         return value
-    raise UserError(f"config '{key}' must be {kind.__name__}, got {value!r}")
+    raise UserError(f"config '{key}' must be {kind.__name__}, got {_short(value)}")
 
 
 def _check_values(cfg: AppConfig) -> None:
     def choice(key: str, value: str, options: tuple[str, ...]) -> None:
         if value not in options:
-            raise UserError(f"config '{key}' is {value!r}; choose one of {', '.join(options)}")
+            raise UserError(f"config '{key}' is {_short(value)}; choose one of {', '.join(options)}")
 
     def positive(key: str, value: float) -> None:
         if value <= 0:
@@ -463,11 +469,11 @@ def parse_host_port(text: str, key: str, allow_zero: bool = False) -> tuple[str,
     host, sep, port = text.strip().rpartition(":")
     lowest = 0 if allow_zero else 1
     if not sep or not host or not port.isascii() or not port.isdigit() or len(port) > 5:
-        raise UserError(f"config '{key}' is {text!r}: it must look like HOST:PORT, e.g. 127.0.0.1:9001")
+        raise UserError(f"config '{key}' is {_short(text)}: it must look like HOST:PORT, e.g. 127.0.0.1:9001")
     if not lowest <= int(port) <= 65535:
-        raise UserError(f"config '{key}' is {text!r}: the port must be {lowest}..65535")
+        raise UserError(f"config '{key}' is {_short(text)}: the port must be {lowest}..65535")
     if any(c.isspace() for c in host) or len(host) > 253:
-        raise UserError(f"config '{key}' is {text!r}: the host must be a name or an address without spaces")
+        raise UserError(f"config '{key}' is {_short(text)}: the host must be a name or an address without spaces")
     return host, int(port)
 
 

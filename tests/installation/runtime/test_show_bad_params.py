@@ -28,26 +28,38 @@ def test_param_refuses_nan_and_out_of_range(free_udp_port: int) -> None:
             "display.attract_after_s=0",
         ],
     )
-    show = Show(cfg, ShowOptions(headless=True, seconds=3.5))
+    show = Show(cfg, ShowOptions(headless=True, seconds=8.0))
     errors: list[str] = []
 
-    def rig() -> None:
-        tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        time.sleep(1.2)
-        for value in (float("nan"), float("inf"), -2.0):
-            b = OscMessageBuilder(address="/param")
-            b.add_arg("display.crossfade_s")
-            b.add_arg(value)
-            tx.sendto(b.build().dgram, ("127.0.0.1", free_udp_port))
-            time.sleep(0.3)
-        end = time.monotonic() + 1.2
-        while time.monotonic() < end:
+    def send(address: str, *args: object) -> None:
+        b = OscMessageBuilder(address=address)
+        for a in args:
+            b.add_arg(a)
+        tx.sendto(b.build().dgram, ("127.0.0.1", free_udp_port))
+
+    def listen(until: float, stop_on: str) -> bool:
+        while time.monotonic() < until:
             try:
                 for m in OscPacket(rx.recv(65536)).messages:
                     if m.message.address == "/state/error":
                         errors.extend(str(p) for p in m.message.params)
+                    if m.message.address == stop_on or any(stop_on in e for e in errors):
+                        return True
             except OSError:
                 pass
+        return False
+
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+    def rig() -> None:
+        end = time.monotonic() + 6.0
+        while time.monotonic() < end:  # the show is up once it answers /ping
+            send("/ping")
+            if listen(time.monotonic() + 0.3, "/pong"):
+                break
+        for value in (float("nan"), float("inf"), -2.0):
+            send("/param", "display.crossfade_s", value)
+        listen(end, "not within")
 
     t = threading.Thread(target=rig, daemon=True)
     t.start()
