@@ -8,6 +8,7 @@ shapes), are counted on the plain XML tree first; over a limit, or a <use> that 
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,9 @@ MAX_NUMBERS = 1_000_000  # coordinates in path data and points, as expanded; abo
 SHAPES = {"path", "line", "polyline", "polygon", "rect", "circle", "ellipse"}
 _MOVES = re.compile(r"[Mm]")
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_SVG_FLOAT = re.compile(r"[-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?")  # svgelements' own float syntax
+_GAP = re.compile(r"[ \t\n\r]*(?:,[ \t\n\r]*)?")
+MAX_NUMBER_CHARS = 32
 
 
 def to_svg(paths_mm: list[np.ndarray], paper_mm: tuple[float, float], title: str = "drawing") -> str:
@@ -92,8 +96,6 @@ def _too_many(path: Path, what: str, limit: int) -> str:
 
 def check_svg_budget(path: Path) -> tuple[int, int]:
     """(subpaths, numbers) the SVG would expand to, counted on its XML tree; UserError when over a limit."""
-    import xml.etree.ElementTree as ET
-
     try:
         size = path.stat().st_size
         if size > MAX_SVG_BYTES:
@@ -115,37 +117,57 @@ def _local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def _own(el: object) -> tuple[int, int]:
+def _points_count(text: str) -> int:
+    """Numbers in a <polyline>/<polygon> points list that svgelements reads in one pass; ValueError otherwise.
+
+    svgelements pairs the numbers with a backtracking regex whose cost is cubic in a number's length wherever a
+    pair fails to match (400 digits: seconds; 1,000: minutes). So the list must be what it pairs at the first
+    try: numbers in its own float syntax of at most MAX_NUMBER_CHARS, an even count, and between two numbers
+    spaces, one comma, or nothing before a minus sign.
+    """
+    count, end = 0, 0
+    for m in _SVG_FLOAT.finditer(text):
+        gap = text[end : m.start()]
+        if not _GAP.fullmatch(gap) or (count and not gap and m.group()[0] != "-"):
+            raise ValueError(f"{gap[:12]!r} between numbers")
+        if m.end() - m.start() > MAX_NUMBER_CHARS:
+            raise ValueError(f"a number of {m.end() - m.start()} characters")
+        count, end = count + 1, m.end()
+    if not _GAP.fullmatch(text[end:]) or count % 2:
+        raise ValueError("an odd count" if count % 2 else f"{text[end:][:12]!r} at the end")
+    return count
+
+
+def _own(el: ET.Element) -> tuple[int, int]:
     """Subpaths and numbers of one element alone (its children and what it <use>s not counted)."""
-    tag = _local(el.tag)  # type: ignore[attr-defined]
+    tag = _local(el.tag)
     if tag not in SHAPES:
         return 0, 0
-    get = el.get  # type: ignore[attr-defined]
     if tag == "path":
-        d = get("d") or ""
+        d = el.get("d") or ""
         return max(1, len(_MOVES.findall(d))), len(_NUMBER.findall(d))
     if tag in ("polyline", "polygon"):
-        return 1, len(_NUMBER.findall(get("points") or ""))
+        return 1, _points_count(el.get("points") or "")
     return 1, 8
 
 
-def _expanded(root: object, path: Path) -> tuple[int, int]:
+def _expanded(root: ET.Element, path: Path) -> tuple[int, int]:
     """Totals over the tree with each <use> replaced by what it refers to; memoised, iterative, saturating."""
     cap = 1 + max(MAX_SUBPATHS, MAX_NUMBERS)
-    ids = {el.get("id"): el for el in root.iter() if el.get("id")}  # type: ignore[attr-defined]
+    ids = {el.get("id"): el for el in root.iter() if el.get("id")}
     memo: dict[int, tuple[int, int]] = {}
     busy: set[int] = set()
 
-    def deps(el: object) -> list[object]:
-        out = list(el)  # type: ignore[call-overload]
-        if _local(el.tag) == "use":  # type: ignore[attr-defined]
-            ref = next((v for k, v in el.attrib.items() if _local(k) == "href"), "")  # type: ignore[attr-defined]
+    def deps(el: ET.Element) -> list[ET.Element]:
+        out = list(el)
+        if _local(el.tag) == "use":
+            ref = next((v for k, v in el.attrib.items() if _local(k) == "href"), "")
             target = ids.get(ref[1:]) if ref.startswith("#") else None
             if target is not None:
                 out.append(target)
         return out
 
-    stack: list[tuple[object, bool]] = [(root, False)]
+    stack: list[tuple[ET.Element, bool]] = [(root, False)]
     while stack:
         el, done = stack.pop()
         key = id(el)
@@ -160,7 +182,12 @@ def _expanded(root: object, path: Path) -> tuple[int, int]:
                 if id(d) not in memo:
                     stack.append((d, False))
             continue
-        s, n = _own(el)
+        try:
+            s, n = _own(el)
+        except ValueError as e:
+            raise UserError(
+                f"{path}: a <{_local(el.tag)}> points list is not pairs of plain numbers ({e}): fix the SVG"
+            ) from None
         for d in deps(el):
             ds, dn = memo[id(d)]
             s, n = min(cap, s + ds), min(cap, n + dn)

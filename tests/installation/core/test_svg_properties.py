@@ -35,7 +35,9 @@ line_el = st.lists(num, min_size=4, max_size=4).map(
     lambda v: f'<line x1="{v[0]}" y1="{v[1]}" x2="{v[2]}" y2="{v[3]}" stroke="black"/>'
 )
 circle_el = st.lists(num, min_size=3, max_size=3).map(lambda v: f'<circle cx="{v[0]}" cy="{v[1]}" r="{v[2]}"/>')
-poly_el = st.lists(num, max_size=10).map(lambda v: f'<polyline points="{" ".join(v)}" stroke="black"/>')
+poly_el = st.lists(st.tuples(num, num), max_size=6).map(
+    lambda v: f'<polyline points="{" ".join(f"{a},{b}" for a, b in v)}" stroke="black"/>'
+)
 shape = st.one_of(path_el, line_el, circle_el, poly_el)
 
 
@@ -108,6 +110,12 @@ def _nested_use(levels: int, fan: int) -> str:
         (HEAD + '<line x1="0" y1="0" x2="1" y2="1" stroke="black"/>' * 25_000 + "</svg>", "more than 20,000"),
         (HEAD + '<path d="M0 0' + " L1 1" * 600_000 + '" stroke="black"/></svg>', "more than 1,000,000 coordinates"),
         (HEAD + '<g id="a"><use xlink:href="#a"/></g></svg>', "refers to itself"),
+        # svgelements pairs points with a regex that is cubic in a number's length when a pair fails
+        (HEAD + f'<polyline points="{"7" * 1000} -" stroke="black"/></svg>', "not pairs of plain numbers"),
+        (HEAD + f'<polygon points="1 {"7" * 1000}" stroke="black"/></svg>', "not pairs of plain numbers"),
+        (HEAD + '<polyline points="' + "0.5.5 " * 20_000 + '" stroke="black"/></svg>', "not pairs of plain numbers"),
+        (HEAD + '<polyline points="' + "1,,2 " * 20_000 + '" stroke="black"/></svg>', "not pairs of plain numbers"),
+        (HEAD + '<polyline points="1 2 3" stroke="black"/></svg>', "odd count"),
         (HEAD + "<g>" * 50_000 + "</g>" * 50_000 + "</svg>", "not a readable SVG"),
         ("<svg", "not a readable SVG"),
     ],
@@ -148,3 +156,14 @@ def test_the_data_builder_skips_an_svg_that_unfolds_without_bound(tmp_path: Path
     with pytest.raises(SvgSkip, match="too many shapes"):
         load_drawing(path, 64)
     assert time.perf_counter() - t0 < 60
+
+
+@pytest.mark.parametrize(
+    ("points", "first"),
+    [("1,2 30,40", (1, 2)), ("1-2-3-4", (1, -2)), (" 1 , 2\n3\t4 ", (1, 2)), ("1e1,2E-1 3 4,", (10, 0.2))],
+)
+def test_plain_points_lists_in_any_spacing_are_read(tmp_path: Path, points: str, first: tuple[float, float]) -> None:
+    path = tmp_path / "p.svg"
+    path.write_text(HEAD + f'<polyline points="{points}" stroke="black"/></svg>')
+    lines, _ = read_svg_paths(path)
+    assert len(lines) == 1 and np.allclose(lines[0][0], first)
