@@ -116,7 +116,10 @@ def load_views(pattern_glob: str) -> dict[str, np.ndarray]:
     if not paths:
         raise UserError(f"no images match {pattern_glob!r}: quote the glob and check the folder")
     views = {}
+    from installation.core.image_files import image_size
+
     for p in paths:
+        image_size(Path(p), "calibration view", unreadable_ok=True)  # a huge one is refused before decoding
         img = cv2.imread(p, cv2.IMREAD_GRAYSCALE)
         if img is not None:
             views[Path(p).name] = img

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -141,6 +142,9 @@ def _paper(args: argparse.Namespace) -> int:
         if not ok:
             raise UserError("paper step ended without a confirmed paper: nothing written")
     else:
+        from installation.core.image_files import image_size
+
+        image_size(args.image, "--image", unreadable_ok=True)  # a huge one is refused before decoding
         frame = cv2.imread(str(args.image))
         if frame is None:
             raise UserError(f"cannot read image {args.image}: give a photograph (PNG/JPEG) from the camera")
@@ -285,8 +289,8 @@ def _floats(text: str, n: int, what: str) -> list[float]:
         vals = [float(v) for v in text.split(",")]
     except ValueError:
         vals = []
-    if len(vals) != n:
-        raise UserError(f"{what} {text!r} must be {n} comma-separated numbers")
+    if len(vals) != n or not all(math.isfinite(v) for v in vals):
+        raise UserError(f"{what} {text!r} must be {n} comma-separated finite numbers")
     return vals
 
 

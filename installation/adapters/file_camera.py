@@ -44,6 +44,9 @@ class FileCamera(threading.Thread):
         self.image: np.ndarray | None = None
         self.cap: cv2.VideoCapture | None = None
         if self.path.suffix.lower() in IMAGE_SUFFIXES:
+            from installation.core.image_files import image_size
+
+            image_size(self.path, "sitter image", unreadable_ok=True)  # a huge one is refused before decoding
             self.image = cv2.imread(str(self.path), cv2.IMREAD_COLOR)
             if self.image is None or min(self.image.shape[:2]) < 32:
                 raise UserError(f"sitter image {self.path} cannot be read or is tiny: use a PNG/JPEG photograph")

@@ -3,11 +3,16 @@
 The vocabulary and merges are open_clip's `bpe_simple_vocab_16e6.txt.gz` (it ships inside open-clip-torch);
 the same ids as open_clip's SimpleTokenizer (tests compare the two). Ids: start token, the text's BPE tokens,
 end token, zero padding to `context_length`; a longer text is cut and its last id replaced by the end token.
+
+Work is bounded by the input, not its square: each word is merged with a heap of its adjacent pairs and a linked
+list of its pieces (O(n log n) in its length, where the textbook loop rescans every pair after every merge),
+only as many words are encoded as fit in the context, and the word cache has a size limit.
 """
 
 from __future__ import annotations
 
 import gzip
+import heapq
 import html
 import importlib.util
 from dataclasses import dataclass, field
@@ -18,6 +23,8 @@ import numpy as np
 
 START, END = "<|startoftext|>", "<|endoftext|>"
 MERGES = 49152 - 256 - 2  # merges used by CLIP's vocabulary (49,408 ids in all)
+CACHE_WORDS = 10_000  # cached words (a live show sees endless new prompts); longer words are not cached
+CACHE_WORD_CHARS = 64
 _PATTERN = r"""<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+"""
 
 
@@ -57,33 +64,26 @@ class BpeTokenizer:
 
     def bpe(self, token: str) -> list[str]:
         """One pre-token (already byte-mapped) → its BPE pieces, the last one marked with </w>."""
-        if token in self.cache:
-            return self.cache[token]
-        word = [*token[:-1], token[-1] + "</w>"]
-        while len(word) > 1:
-            pairs = {(a, b) for a, b in zip(word, word[1:], strict=False)}
-            best = min(pairs, key=lambda p: self.ranks.get(p, 1 << 30))
-            if best not in self.ranks:
-                break
-            merged, i = [], 0
-            while i < len(word):
-                if i < len(word) - 1 and (word[i], word[i + 1]) == best:
-                    merged.append(word[i] + word[i + 1])
-                    i += 2
-                else:
-                    merged.append(word[i])
-                    i += 1
-            word = merged
-        self.cache[token] = word
+        cached = self.cache.get(token)
+        if cached is not None:
+            return cached
+        word = merge_pieces([*token[:-1], token[-1] + "</w>"], self.ranks)
+        if len(token) <= CACHE_WORD_CHARS:
+            if len(self.cache) >= CACHE_WORDS:
+                self.cache.clear()
+            self.cache[token] = word
         return word
 
-    def encode(self, text: str) -> list[int]:
+    def encode(self, text: str, limit: int | None = None) -> list[int]:
+        """The text's BPE ids; with `limit`, encoding stops once that many ids are known (the rest are cut)."""
         import regex
 
         ids: list[int] = []
-        for tok in regex.findall(_PATTERN, clean(text), regex.IGNORECASE):
-            mapped = "".join(self.byte_chars[b] for b in tok.encode("utf-8"))
+        for m in regex.finditer(_PATTERN, clean(text), regex.IGNORECASE):
+            mapped = "".join(self.byte_chars[b] for b in m.group().encode("utf-8"))
             ids.extend(self.encoder[p] for p in self.bpe(mapped))
+            if limit is not None and len(ids) >= limit:
+                return ids[:limit]
         return ids
 
     def decode(self, ids: list[int]) -> str:
@@ -98,10 +98,54 @@ class BpeTokenizer:
         """(B, context_length) int32 ids."""
         out = np.zeros((len(texts), context_length), np.int32)
         for row, text in enumerate(texts):
-            ids = [self.start_id, *self.encode(text), self.end_id][:context_length]
+            ids = [self.start_id, *self.encode(text, context_length - 1), self.end_id][:context_length]
             ids[-1] = self.end_id
             out[row, : len(ids)] = ids
         return out
+
+
+def merge_pieces(word: list[str], ranks: dict[tuple[str, str], int]) -> list[str]:
+    """BPE merges on `word` with exactly the textbook result, in O(n log n).
+
+    Textbook: find the adjacent pair of lowest rank, merge every occurrence of it left to right without
+    overlaps, repeat until no adjacent pair has a rank. Here the pieces are a linked list and the ranked
+    adjacent pairs a heap; all entries of the lowest rank (one pair: ranks are unique) are merged together,
+    in position order, before the pairs they create are added, so the order of merges is the same.
+    """
+    n = len(word)
+    if n < 2:
+        return list(word)
+    sym = list(word)
+    nxt = [*range(1, n), -1]
+    prv = list(range(-1, n - 1))
+    alive = [True] * n
+    heap = [(r, i) for i in range(n - 1) if (r := ranks.get((sym[i], sym[i + 1]))) is not None]
+    heapq.heapify(heap)
+    while heap:
+        rank = heap[0][0]
+        batch = set()
+        while heap and heap[0][0] == rank:
+            batch.add(heapq.heappop(heap)[1])
+        merged = []
+        for i in sorted(batch):  # left to right, as the textbook scan
+            j = nxt[i]
+            if not alive[i] or j < 0 or ranks.get((sym[i], sym[j])) != rank:
+                continue  # a stale entry: one of its pieces was merged since
+            sym[i] += sym[j]
+            alive[j] = False
+            nxt[i] = nxt[j]
+            if nxt[j] >= 0:
+                prv[nxt[j]] = i
+            merged.append(i)
+        for i in merged:
+            for a, b in ((prv[i], i), (i, nxt[i])):
+                if a >= 0 and b >= 0 and (r := ranks.get((sym[a], sym[b]))) is not None:
+                    heapq.heappush(heap, (r, a))
+    out, i = [], 0
+    while i >= 0:
+        out.append(sym[i])
+        i = nxt[i]
+    return out
 
 
 def clean(text: str) -> str:

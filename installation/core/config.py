@@ -8,6 +8,7 @@ whose value is parsed as TOML (so `display.fps=30`, `display.layout="ai"` or `di
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 import typing
 from dataclasses import dataclass, field
@@ -26,6 +27,58 @@ FACE_CHOICES = ("largest", "closest", "center")
 SITTER_STYLES = ("quick", "portrait", "shaded")
 GENERATORS = ("pix2pix", "strokes", "portrait", "pixels")  # pix2pix: the plain answer; the others: CLIP-steered
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+MAX_FILE_BYTES = 1_000_000  # a config file is a few kB; anything this large is not one
+DAY_S = 86_400.0
+
+# The finite range (inclusive) of every numeric key: a value outside it, NaN or infinite is an error naming the
+# key. Each numeric field of the sections below must have an entry (tests/installation/core/test_config.py).
+RANGES: dict[str, tuple[float, float]] = {
+    "display.width": (1, 16_384),
+    "display.height": (1, 16_384),
+    "display.display_index": (0, 64),
+    "display.fps": (1, 1_000),
+    "display.crossfade_s": (0, 60),
+    "display.attract_after_s": (0, DAY_S),
+    "display.background": (0, 255),
+    "canvas.size": (16, 8_192),
+    "canvas.min_width": (0, 256),
+    "canvas.max_width": (0.01, 256),
+    "model.input_size": (8, 4_096),
+    "model.threads": (0, 1_024),
+    "input.replay_speed": (0.001, 10_000),
+    "osc.port": (0, 65_535),
+    "osc.state_hz": (0.01, 1_000),
+    "osc.queue_size": (1, 1_000_000),
+    "osc.rate_limit_hz": (0, 1_000_000),
+    "osc.rate_burst": (1, 10_000_000),
+    "supervision.health_every_s": (0.01, DAY_S),
+    "supervision.initial_backoff_s": (0.001, 3_600),
+    "supervision.max_backoff_s": (0.001, DAY_S),
+    "supervision.healthy_after_s": (0, DAY_S),
+    "supervision.stall_after_s": (0.01, DAY_S),
+    "archive.finish_idle_s": (0, DAY_S),
+    "archive.max_pending": (1, 10_000),
+    "logging.max_bytes": (1_000, 100_000_000_000),
+    "logging.backups": (0, 1_000),
+    "plotter.margin_mm": (0, 1_000),
+    "plotter.window": (1, 4_096),
+    "sitter.hold_s": (0.01, 3_600),
+    "sitter.min_face": (0, 1),
+    "sitter.dark_below": (0, 255),
+    "sitter.leave_after_s": (0.01, 3_600),
+    "sitter.stroke_budget": (1, 1_000_000),
+    "sitter.target_minutes": (0.01, 24 * 60),
+    "sitter.robot_speed_mm_s": (0.01, 100_000),
+    "sitter.show_result_s": (0, DAY_S),
+    "steer.size": (32, 512),
+    "steer.steps": (1, 10_000_000),
+    "steer.every": (1, 1_000_000),
+    "steer.cutouts": (1, 1_024),
+    "steer.strokes": (1, 100_000),
+    "steer.threads": (1, 1_024),
+    "clip.hz": (0.001, 1_000),
+    "clip.threads": (0, 1_024),
+}
 
 
 @dataclass(frozen=True)
@@ -198,9 +251,12 @@ def load_config(venue: Path | None = None, overrides: list[str] | None = None) -
     if venue is not None:
         _merge(data, _read_toml(venue, "venue config"), str(venue))
     for item in overrides or []:
-        _merge(data, _parse_override(item), f"override {item!r}")
+        _merge(data, _parse_override(item), f"override {_short(item)}")
     cfg = _build(AppConfig, data, "")
+    _check_finite(cfg)
     _check_values(cfg)
+    _check_ranges(cfg)
+    _check_addresses(cfg)
     return cfg
 
 
@@ -208,21 +264,45 @@ def _read_toml(path: Path, what: str) -> dict[str, Any]:
     if not path.is_file():
         raise UserError(f"{what} {path} does not exist: give the path of a TOML config file")
     try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise UserError(f"{what} {path} is larger than {MAX_FILE_BYTES:,} bytes: give the venue's TOML file")
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise UserError(f"{what} {path} is not UTF-8 text (byte {e.start}): save it as UTF-8 TOML") from None
+    except OSError as e:
+        raise UserError(f"{what} {path} cannot be read ({e.strerror}): check the path and permissions") from None
+    return _loads_toml(text, f"{what} {path}")
+
+
+def _loads_toml(text: str, where: str) -> dict[str, Any]:
+    """tomllib with its non-TOML failures (too deep, an integer too long to convert) as one-line errors."""
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise UserError(f"{what} {path} is not valid TOML ({e}): fix the file") from e
+        raise UserError(f"{where} is not valid TOML ({e}): fix the file") from None
+    except RecursionError:
+        raise UserError(f"{where} is nested too deeply to be a config: fix the file") from None
+    except ValueError as e:  # e.g. an integer of thousands of digits
+        raise UserError(f"{where} holds a value that cannot be read ({str(e)[:80]}): fix the file") from None
+
+
+def _short(value: Any) -> str:
+    """repr() cut to a readable length: an error names the value, it does not echo 5,000 digits."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _parse_override(item: str) -> dict[str, Any]:
     key, sep, raw = item.partition("=")
     parts = key.strip().split(".")
     if not sep or len(parts) != 2 or not all(parts):
-        raise UserError(f"override {item!r} must look like section.key=value, e.g. display.layout=ai")
+        raise UserError(f"override {_short(item)} must look like section.key=value, e.g. display.layout=ai")
     try:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw.strip()  # a bare word: take it as a string
+    except (RecursionError, ValueError):
+        raise UserError(f"override {_short(item)}: the value is nested too deeply or too long to read") from None
     return {parts[0]: {parts[1]: value}}
 
 
@@ -258,7 +338,7 @@ def _coerce(value: Any, kind: Any, key: str) -> Any:
     if origin is list:
         (item,) = typing.get_args(kind)
         if not isinstance(value, list):
-            raise UserError(f"config '{key}' must be a list, got {value!r}")
+            raise UserError(f"config '{key}' must be a list, got {_short(value)}")
         return [_coerce(v, item, f"{key}[]") for v in value]
     if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
@@ -266,13 +346,13 @@ def _coerce(value: Any, kind: Any, key: str) -> Any:
         return int(value)
     if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
         return value
-    raise UserError(f"config '{key}' must be {kind.__name__}, got {value!r}")
+    raise UserError(f"config '{key}' must be {kind.__name__}, got {_short(value)}")
 
 
 def _check_values(cfg: AppConfig) -> None:
     def choice(key: str, value: str, options: tuple[str, ...]) -> None:
         if value not in options:
-            raise UserError(f"config '{key}' is {value!r}; choose one of {', '.join(options)}")
+            raise UserError(f"config '{key}' is {_short(value)}; choose one of {', '.join(options)}")
 
     def positive(key: str, value: float) -> None:
         if value <= 0:
@@ -319,12 +399,18 @@ def _check_values(cfg: AppConfig) -> None:
         ("clip.hz", cfg.clip.hz),
     ):
         positive(key, value)
-    if not 0 <= cfg.osc.port <= 65535 or cfg.osc.state_hz <= 0 or cfg.osc.queue_size <= 0:
-        raise UserError("config [osc]: port must be 0..65535, state_hz and queue_size positive")
-    if not 0 < cfg.sitter.min_face < 1 or not 0 <= cfg.sitter.dark_below < 255:
-        raise UserError("config [sitter]: min_face must be within 0..1 (of the frame), dark_below within 0..255")
-    if cfg.osc.rate_limit_hz < 0 or cfg.osc.rate_burst < 1:
-        raise UserError("config [osc]: rate_limit_hz must be zero (unlimited) or positive, rate_burst at least 1")
+    for key, value in (("osc.state_hz", cfg.osc.state_hz), ("osc.queue_size", cfg.osc.queue_size)):
+        positive(key, value)
+    if not 0 < cfg.sitter.min_face < 1:
+        raise UserError(f"config 'sitter.min_face' must be between 0 and 1 (of the frame), got {cfg.sitter.min_face}")
+    if not 0 <= cfg.sitter.dark_below < 255:
+        raise UserError(f"config 'sitter.dark_below' must be 0 or more and under 255, got {cfg.sitter.dark_below}")
+    if cfg.osc.rate_limit_hz < 0:
+        raise UserError(
+            f"config 'osc.rate_limit_hz' is {cfg.osc.rate_limit_hz:g}: rate_limit_hz must be zero or positive"
+        )
+    if cfg.osc.rate_burst < 1:
+        raise UserError("config 'osc.rate_burst' must be at least 1")
     sup = cfg.supervision
     for key, value in (
         ("supervision.health_every_s", sup.health_every_s),
@@ -335,8 +421,9 @@ def _check_values(cfg: AppConfig) -> None:
         ("logging.max_bytes", cfg.logging.max_bytes),
     ):
         positive(key, value)
-    if cfg.archive.finish_idle_s < 0 or cfg.logging.backups < 0:
-        raise UserError("config 'archive.finish_idle_s' and 'logging.backups' must be zero or positive")
+    for key, value in (("archive.finish_idle_s", cfg.archive.finish_idle_s), ("logging.backups", cfg.logging.backups)):
+        if value < 0:
+            raise UserError(f"config '{key}' must be zero or positive, got {value}")
     choice("logging.level", cfg.logging.level, LOG_LEVELS)
     if cfg.display.crossfade_s < 0:
         raise UserError("config 'display.crossfade_s' must be zero or positive")
@@ -344,3 +431,54 @@ def _check_values(cfg: AppConfig) -> None:
         raise UserError("config 'canvas.min_width' must not exceed 'canvas.max_width'")
     if len(cfg.display.background) != 3 or not all(0 <= c <= 255 for c in cfg.display.background):
         raise UserError("config 'display.background' must be three numbers 0..255 (R, G, B)")
+
+
+def numeric_values(cfg: AppConfig) -> dict[str, list[float]]:
+    """Every numeric config value by its key ('display.fps'); a list key gives all its items."""
+    out: dict[str, list[float]] = {}
+    for section in dataclasses.fields(cfg):
+        sec = getattr(cfg, section.name)
+        for f in dataclasses.fields(sec):
+            value = getattr(sec, f.name)
+            items = value if isinstance(value, list) else [value]
+            nums = [v for v in items if isinstance(v, int | float) and not isinstance(v, bool)]
+            if nums:
+                out[f"{section.name}.{f.name}"] = nums
+    return out
+
+
+def _check_finite(cfg: AppConfig) -> None:
+    for key, values in numeric_values(cfg).items():
+        for v in values:
+            if not math.isfinite(v):
+                lo, hi = RANGES.get(key, (None, None))
+                within = f" within {lo:g}..{hi:g}" if lo is not None and hi is not None else ""
+                raise UserError(f"config '{key}' must be a finite number{within}, got {v}")
+
+
+def _check_ranges(cfg: AppConfig) -> None:
+    for key, values in numeric_values(cfg).items():
+        lo, hi = RANGES.get(key, (-math.inf, math.inf))
+        for v in values:
+            if not lo <= v <= hi:
+                raise UserError(f"config '{key}' must be within {lo:g}..{hi:g}, got {v:g}")
+
+
+def parse_host_port(text: str, key: str, allow_zero: bool = False) -> tuple[str, int]:
+    """'HOST:PORT' → (host, port); a UserError naming `key` for anything else (port 1..65535)."""
+    host, sep, port = text.strip().rpartition(":")
+    lowest = 0 if allow_zero else 1
+    if not sep or not host or not port.isascii() or not port.isdigit() or len(port) > 5:
+        raise UserError(f"config '{key}' is {_short(text)}: it must look like HOST:PORT, e.g. 127.0.0.1:9001")
+    if not lowest <= int(port) <= 65535:
+        raise UserError(f"config '{key}' is {_short(text)}: the port must be {lowest}..65535")
+    if any(c.isspace() for c in host) or len(host) > 253:
+        raise UserError(f"config '{key}' is {_short(text)}: the host must be a name or an address without spaces")
+    return host, int(port)
+
+
+def _check_addresses(cfg: AppConfig) -> None:
+    """Addresses the show only uses later (the robot at /plotter/start, state at the first tick), checked now."""
+    for dest in cfg.osc.state_out:
+        parse_host_port(dest, "osc.state_out[]")
+    parse_host_port(cfg.plotter.robot, "plotter.robot")

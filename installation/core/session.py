@@ -9,12 +9,15 @@ Line 1 is a header object; every later line is one event:
     {"e": "clear", "t": 9.000}
 
 `t` is seconds from the start of the session, non-decreasing; x, y are canvas pixels of a square canvas
-of side `canvas`; p is pen pressure 0..1. Readers reject other formats and versions with a clear error.
+of side `canvas`; p is pen pressure 0..1. Readers reject other formats and versions with a clear error, and
+any number that is not finite or is out of its range (a time beyond `MAX_T`, a point further than `REACH`
+canvases from the canvas, a canvas side above `MAX_CANVAS`) with one line naming the file and line.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -27,6 +30,22 @@ from installation.core.strokes import Canvas, PenPoint
 FORMAT = "studio-session"
 VERSION = 1
 KINDS = ("down", "move", "up", "clear")
+MAX_CANVAS = 65_536  # canvas side, pixels
+MAX_T = 7 * 86_400.0  # seconds: a week-long session is already absurd
+REACH = 8  # x, y within ±REACH canvas sides (a pen may leave the canvas a little, never by 1e300)
+MAX_FILE_BYTES = 200_000_000  # a long session is a few MB
+
+
+def _number(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _float(v: int | float) -> float:
+    """A JSON number as a float; an integer beyond float range reads as infinity (refused as not finite)."""
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf if v > 0 else -math.inf
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +155,8 @@ def read_session(path: Path) -> Session:
     if not path.is_file():
         raise UserError(f"session file {path} does not exist: give the path of a .jsonl session")
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise UserError(f"session file {path} is over {MAX_FILE_BYTES:,} bytes: not a drawing session")
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as e:
         raise UserError(f"session file {path} cannot be read ({e}): re-record it or pick another file") from e
@@ -150,9 +171,9 @@ def read_session(path: Path) -> Session:
             "re-record it or convert it"
         )
     canvas = header.get("canvas")
-    if not isinstance(canvas, int) or canvas <= 0:
-        raise UserError(f"session file {path}: header 'canvas' must be a positive integer")
-    events = tuple(_parse_events(path, lines[1:]))
+    if not isinstance(canvas, int) or isinstance(canvas, bool) or not 0 < canvas <= MAX_CANVAS:
+        raise UserError(f"session file {path}: header 'canvas' must be an integer 1..{MAX_CANVAS}")
+    events = tuple(_parse_events(path, lines[1:], canvas))
     return Session(canvas, events, str(header.get("source", "")), str(header.get("created", "")))
 
 
@@ -161,31 +182,45 @@ def _parse_line(path: Path, n: int, line: str) -> dict[str, object]:
         obj = json.loads(line)
     except json.JSONDecodeError as e:
         raise UserError(f"session file {path} line {n} is not JSON ({e.msg}): the file is corrupt") from e
+    except (RecursionError, ValueError):  # nested thousands deep, or an integer of thousands of digits
+        raise UserError(f"session file {path} line {n} is not a pen event (too deep or too long): corrupt") from None
     if not isinstance(obj, dict):
         raise UserError(f"session file {path} line {n} is not a JSON object: the file is corrupt")
     return obj
 
 
-def _parse_events(path: Path, lines: Iterable[str]) -> Iterator[PenEvent]:
+def _parse_events(path: Path, lines: Iterable[str], canvas: int) -> Iterator[PenEvent]:
     last_t = 0.0
+    reach = REACH * canvas
     for n, line in enumerate(lines, start=2):
         if not line.strip():
             continue
         obj = _parse_line(path, n, line)
         kind = obj.get("e")
         t = obj.get("t")
-        if kind not in KINDS or not isinstance(t, int | float):
+        if kind not in KINDS or not _number(t):
             raise UserError(f"session file {path} line {n}: expected an event with 'e' in {KINDS} and a time 't'")
+        t = _float(t)  # type: ignore[arg-type]
+        if not (math.isfinite(t) and 0 <= t <= MAX_T):
+            raise UserError(f"session file {path} line {n}: time {t} must be 0..{MAX_T:g} seconds: the file is corrupt")
         if t < last_t:
             raise UserError(f"session file {path} line {n}: time goes backwards ({t} < {last_t})")
-        last_t = float(t)
+        last_t = t
         if kind in ("down", "move"):
             x, y, p = obj.get("x"), obj.get("y"), obj.get("p", 1.0)
-            if not all(isinstance(v, int | float) for v in (x, y, p)):
+            if not all(_number(v) for v in (x, y, p)):
                 raise UserError(f"session file {path} line {n}: '{kind}' needs numeric x, y and p")
-            yield PenEvent(str(kind), float(t), float(x), float(y), float(p))  # type: ignore[arg-type]
+            x, y, p = _float(x), _float(y), _float(p)  # type: ignore[arg-type]
+            if not (abs(x) <= reach and abs(y) <= reach):  # False for NaN too
+                raise UserError(
+                    f"session file {path} line {n}: point ({x}, {y}) is not finite or far off the {canvas}-pixel "
+                    "canvas: the file is corrupt"
+                )
+            if not 0 <= p <= 1:
+                raise UserError(f"session file {path} line {n}: pressure {p} must be 0..1: the file is corrupt")
+            yield PenEvent(str(kind), t, x, y, p)
         else:
-            yield PenEvent(str(kind), float(t))
+            yield PenEvent(str(kind), t)
 
 
 class Player:
@@ -195,8 +230,8 @@ class Player:
     """
 
     def __init__(self, session: Session, speed: float = 1.0) -> None:
-        if speed <= 0:
-            raise UserError(f"replay speed must be positive, got {speed}")
+        if not (math.isfinite(speed) and speed > 0):
+            raise UserError(f"replay speed must be a positive finite number, got {speed}")
         self.session = session
         self.speed = speed
         self._i = 0

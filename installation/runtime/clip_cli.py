@@ -17,6 +17,8 @@ import numpy as np
 from installation.core.errors import UserError
 
 log = logging.getLogger(__name__)
+MAX_PROMPT_CHARS = 1_000  # CLIP reads 77 tokens (a few hundred characters at most); beyond this is not a prompt
+MAX_PROMPTS = 256
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,13 +33,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def parse_prompts(text: str) -> list[str]:
     prompts = [p.strip() for p in text.split("|")]
     if not prompts or not all(prompts):
-        raise UserError(f'--prompts {text!r} has an empty prompt: give texts separated by "|", e.g. "a cat|a house"')
+        raise UserError(
+            f'--prompts {text[:40]!r} has an empty prompt: give texts separated by "|", e.g. "a cat|a house"'
+        )
+    if len(prompts) > MAX_PROMPTS:
+        raise UserError(f"--prompts holds {len(prompts)} prompts: give at most {MAX_PROMPTS}")
+    longest = max(prompts, key=len)
+    if len(longest) > MAX_PROMPT_CHARS:
+        raise UserError(
+            f"--prompts: the prompt {longest[:30]!r}… is {len(longest):,} characters long; CLIP reads only the "
+            f"first 77 tokens: keep each prompt under {MAX_PROMPT_CHARS:,} characters"
+        )
     return prompts
 
 
 def read_rgb(path: Path) -> np.ndarray:
     if not path.is_file():
         raise UserError(f"--image {path} does not exist: give a PNG or JPEG file")
+    from installation.core.image_files import image_size
+
+    image_size(path, "--image")  # from the header: a huge image is refused before it is decoded
     img = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if img is None:
         raise UserError(f"--image {path} is not a readable image: give a PNG or JPEG file")

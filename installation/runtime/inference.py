@@ -280,11 +280,7 @@ def open_model(path: Path, expect: ModelExpectation | None, settings: RuntimeSet
         )
     if model.provider == ORT_NAMES["tensorrt"]:
         log.info("TensorRT engine for %s: built now if not cached in %s", path.name, settings.trt_cache_dir)
-    size = model.input_size
-    channels = int(meta.get("input_channels", 1))
-    blank = np.ones((1, channels, size, size), np.float32)  # [1, C, S, S] blank paper
-    for _ in range(settings.warmup_runs):
-        model.run_batch(blank)
+    _warm_up(model, meta, max(1, settings.warmup_runs))
     log.info("model %s (%s, sha256 %s) on %s", model.name, path.name, sha256[:12], model.provider)
     return model
 
@@ -311,9 +307,45 @@ def open_tiered(
     return model
 
 
+def _warm_up(model: Model, meta: dict[str, str], runs: int) -> None:
+    """Blank paper through the model `runs` times; the answer must have the shape its metadata promises and
+    be finite, so a model that disagrees with its metadata fails here, at load, and not in the display."""
+    size = model.input_size
+    channels = _meta_int(model.path, meta, "input_channels", 1)
+    blank = np.ones((1, channels, size, size), np.float32)  # [1, C, S, S] blank paper
+    want = (1, model.output_channels, size, size)
+    for _ in range(runs):
+        try:
+            y = model.run_batch(blank)
+        except Exception as e:  # ORT's own types: a graph that cannot run on its declared input
+            first = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
+            raise UserError(f"model file {model.path} fails on a blank sketch at load ({first}): {REMEDY}") from e
+        if tuple(y.shape) != want:
+            raise UserError(
+                f"model file {model.path} answers with shape {list(y.shape)} but its metadata promises "
+                f"{list(want)}: {REMEDY}"
+            )
+        if not np.isfinite(y).all():
+            raise UserError(f"model file {model.path} answers a blank sketch with NaN or infinity: {REMEDY}")
+
+
+def _meta_int(path: Path, meta: dict[str, str], key: str, default: int) -> int:
+    raw = meta.get(key, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise UserError(f"model file {path} has metadata {key}={raw[:20]!r}, not a whole number: {REMEDY}") from None
+    if not 0 < value <= 16_384:
+        raise UserError(f"model file {path} has metadata {key}={value}, outside 1..16384: {REMEDY}")
+    return value
+
+
 def _check_graph(path: Path, session: Any, meta: dict[str, str]) -> None:
     """The graph's own input shape must agree with its metadata (a hand-edited file does not)."""
     shape = session.get_inputs()[0].shape  # e.g. [1, 1, 256, 256] or ['batch', 1, 256, 256]
+    for key in ("input_channels", "input_size", "output_channels"):
+        if key in meta:
+            _meta_int(path, meta, key, 1)
     want = [
         int(meta.get("input_channels", -1)),
         int(meta.get("input_size", -1)),

@@ -28,6 +28,7 @@ from installation.core.svg_paths import read_svg_paths, write_svg
 log = logging.getLogger(__name__)
 IMAGE_EXT = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 SHEET_ASPECT_TOLERANCE = 0.02  # an image this close to the paper's proportions is a drawing of the whole sheet
+MAX_MM = 100_000.0  # paths placed further out than 100 m are a broken input or registration, not a drawing
 
 
 @dataclass(frozen=True)
@@ -74,12 +75,18 @@ def load_paths(path: Path, paper_mm: tuple[float, float]) -> Loaded:
     if suffix == ".svg":
         lines, (w, h) = read_svg_paths(path)
         if w > 0 and h > 0:
+            if not max(w, h) <= 1e7:
+                raise UserError(f"plot input {path} has a page of {w:g} × {h:g}: not a drawing's size")
             return Loaded(lines, (w, h), True, [None] * len(lines))
         far = np.max([p.max(axis=0) for p in lines], axis=0) if lines else np.ones(2)
+        if not (np.isfinite(far).all() and 0 < float(far.max()) <= 1e7):
+            raise UserError(f"plot input {path} has no page size and its paths reach {far.max():g}: give it a viewBox")
         return Loaded(lines, (float(far[0]), float(far[1])), False, [None] * len(lines))
     if suffix in IMAGE_EXT:
+        from installation.core.image_files import image_size
         from installation.core.vectorise import trace
 
+        image_size(path, "plot input")  # from the header: a huge image is refused before it is decoded
         img = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
         if img is None:
             raise UserError(f"plot input {path} is not a readable image")
@@ -92,9 +99,24 @@ def load_paths(path: Path, paper_mm: tuple[float, float]) -> Loaded:
     raise UserError(f"plot input {path}: unknown kind {suffix!r}; give .png/.jpg, .svg or a .jsonl session")
 
 
+def _check_placed(mm: list[np.ndarray], args: argparse.Namespace) -> None:
+    """Every point at a finite place on a real bed: a broken registration or input never plots "0 paths"."""
+    finite = all(np.isfinite(m).all() for m in mm)
+    if not finite or max((float(np.abs(m).max()) for m in mm), default=0.0) > MAX_MM:
+        where = f"--profile {args.profile}'s plotter registration" if args.profile is not None else "the input"
+        raise UserError(
+            f"{args.input}: {where} places paths beyond ±{MAX_MM:g} mm or at no finite place: "
+            + ("re-run `run.py calibrate plotter`" if args.profile is not None else "check the file")
+        )
+
+
 def main(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     paper = paper_size(args.paper)
+    if not 0 <= args.margin_mm < min(paper) / 2:
+        raise UserError(f"--margin-mm {args.margin_mm} must be at least 0 and under half the paper's width")
+    if not 0 <= args.tolerance_mm <= 100:
+        raise UserError(f"--tolerance-mm {args.tolerance_mm} must be 0..100")
     to_paper, margin = paper, args.margin_mm
     registration = None
     if args.profile is not None:
@@ -117,9 +139,12 @@ def main(args: argparse.Namespace) -> int:
         mm = [registration.to_mm(p) for p in mm]  # plotter-bed millimetres now: the page grows to hold them
         far = np.max([m.max(axis=0) for m in mm], axis=0)
         paper = (max(paper[0], float(np.ceil(far[0])) + 5), max(paper[1], float(np.ceil(far[1])) + 5))
+    _check_placed(mm, args)
     width_at = _width_lookup(mm, loaded.widths, fit.scale)
     before = travel(mm)
     ordered = prepare(mm, args.tolerance_mm, merge_tol=0.05, start=(0.0, 0.0))
+    if not ordered:
+        raise UserError(f"{args.input}: every path is shorter than the pen can draw: nothing to plot")
     widths = [_median_width(p, width_at) for p in ordered]
     elapsed = time.perf_counter() - t0
     write_svg(args.svg, ordered, paper, title=args.input.name, widths_mm=widths)

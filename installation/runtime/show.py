@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import threading
 import time
@@ -25,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from installation.core.archive_index import config_hash
-from installation.core.config import GENERATORS, LAYOUTS, AppConfig
+from installation.core.config import GENERATORS, LAYOUTS, RANGES, AppConfig
 from installation.core.errors import UserError
 from installation.core.frames import AIFrame, CameraFrame, SketchFrame
 from installation.core.session import PenEvent, Player, Session, SessionWriter, apply_event, read_session
@@ -621,7 +622,11 @@ class Show:
             return
         kind, setter = setters[name]
         try:
-            setter(coerce(value, kind))
+            v = coerce(value, kind)
+            lo, hi = RANGES.get(name, (-math.inf, math.inf))
+            if kind == "f" and not lo <= v <= hi:  # False for NaN too: the config's range holds live as well
+                raise ValueError(f"{v} is not within {lo:g}..{hi:g}")
+            setter(v)
         except ValueError as e:
             self.last_error = f"/param {name}: {e}"
 

@@ -62,6 +62,7 @@ def load_drawing(path: Path, size: int) -> Drawing:
     """Render and outlines of one SVG at `size`² (raises SvgSkip with a reason)."""
     if path.stat().st_size > MAX_BYTES:
         raise SvgSkip("too large")
+    _check_budget(path)
     rgba = _render_rgba(path, size * 2)
     outlines = _outlines(path, rgba.shape[1] / _doc_size(path)[0])
     alpha = rgba[:, :, 3]
@@ -85,6 +86,25 @@ def load_drawing(path: Path, size: int) -> Drawing:
     if float((target < 250).any(axis=2).mean()) < 0.01:
         raise SvgSkip("nearly blank")
     return Drawing(target, lines)
+
+
+def _check_budget(path: Path) -> None:
+    """The subpaths the file would unfold into, counted on its XML tree before any SVG library parses it: a few
+    KB of nested <use> would otherwise keep svgelements and resvg busy for hours."""
+    from installation.core.errors import UserError
+    from installation.core.svg_paths import check_svg_budget
+
+    try:
+        check_svg_budget(path)
+    except UserError as e:
+        text = str(e)
+        raise SvgSkip(
+            "use refers to itself"
+            if "refers to itself" in text
+            else "unparsable (ParseError)"
+            if "XML" in text
+            else "too many shapes"
+        ) from None
 
 
 def _first(items: list[str]) -> str:

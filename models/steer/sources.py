@@ -45,6 +45,9 @@ def load_start(path: Path, size: int) -> Start:
         lines = sorted((ln for ln in lines if len(ln) >= 2), key=lambda ln: -_length(ln))
         rgb = np.repeat(grey[:, :, None], 3, axis=2)
     elif suffix in IMAGE_EXT:
+        from installation.core.image_files import image_size
+
+        image_size(path, "start image", unreadable_ok=True)  # a huge one is refused before decoding
         bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if bgr is None:
             raise UserError(f"start image {path} cannot be read: give a PNG or JPEG")

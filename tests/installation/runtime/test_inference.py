@@ -156,3 +156,14 @@ def test_tier_from_the_provider_really_got(model_file: Path, tmp_path: Path, cap
     assert inf.describe(forced)["tier"] == "gpu"
     with pytest.raises(UserError, match="GPU tier .* does not exist"):
         inf.open_tiered(str(model_file), str(tmp_path / "none.onnx"), "gpu", expect, CPU)
+
+
+def test_metadata_numbers_that_are_not_numbers(model_file: Path, tmp_path: Path) -> None:
+    proto = onnx.load(str(model_file))
+    for p in proto.metadata_props:
+        if p.key == "output_channels":
+            p.value = "three"
+    path = tmp_path / "words.onnx"
+    onnx.save(proto, str(path))
+    with pytest.raises(UserError, match=r"words\.onnx has metadata output_channels='three', not a whole number"):
+        open_model(path, None, CPU)
