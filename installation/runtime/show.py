@@ -123,6 +123,7 @@ class Show:
         self._work_started = ""
         self._archived_version = -1  # canvas version of the newest archived work (no double archiving)
         self._model = None
+        self.renderer = None  # the display's Renderer while the show runs (layout, HUD): read by tests
         self._status = ""  # the status line on screen now
         self._config_hash = config_hash(cfg.to_dict())
         size = cfg.canvas.size
@@ -211,7 +212,7 @@ class Show:
                 self.camera_frames, self.paper_sketches, self.stop, to_sketch, self.cfg.model.input_size
             )
         surface = self._open_display()
-        renderer = Renderer(surface, self.cfg.display)
+        renderer = self.renderer = Renderer(surface, self.cfg.display)
         display_canvas = self._display_canvas(renderer.panel_side())
         pressure = None
         if self.cfg.input.source == "tablet" and not self.opts.headless:
