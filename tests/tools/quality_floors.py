@@ -7,12 +7,13 @@ The inputs were drawn once from the data builders' held-out split and committed 
 shipped models); they are remade only on purpose, with the pack they come from:
 
     python -m tests.tools.quality_floors --make-pix2pix data/clipart_all/pack.npz
-    python -m tests.tools.quality_floors --make-clip data/clip/clip.npz
+    python -m tests.tools.quality_floors --make-clip data/clip_900/clip.npz   # build-data clip ... --limit 900
 
 pix2pix: mean L1 (on [-1, 1]) and SSIM of the model's answers against the clipart targets, the units of the
-model card (models.pix2pix.metrics). CLIP: image → caption retrieval among the fixture's captions, top-1 and
-top-5, for the live ONNX encoders and for the judge. A floor is the measured value less a margin (L1: plus), and
-`--write` refuses floors that a trivial answer (blank, grey, the sketch itself, random embeddings) would meet.
+model card, and sharpness (models.pix2pix.metrics; a blurred answer keeps L1 and SSIM but loses sharpness).
+CLIP: image → caption retrieval among the fixture's captions, top-1 and top-5, for the live ONNX encoders and
+for the judge. A floor is the measured value less a margin (L1: plus; sharpness: half kept), and `--write`
+refuses floors that a trivial answer (blank, grey, the sketch itself, random embeddings) would meet.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ FLOORS = FIXTURES / "floors.json"
 PIX2PIX_MODEL = ROOT / "installation" / "assets" / "models" / "pix2pix_default.onnx"
 CLIP_MODELS = ROOT / "installation" / "assets" / "models"
 JUDGE = ROOT / "models" / "clip" / "trained" / "clip_judge.pt"
-MARGIN = {"l1": 0.015, "ssim": 0.02, "top1": 0.1, "top5": 0.1}  # room for a retrained model of equal quality
+# room for a retrained model of equal quality; sharpness (Laplacian energy over the target's) is a fraction kept
+MARGIN = {"l1": 0.015, "ssim": 0.02, "sharpness_kept": 0.5, "top1": 0.1, "top5": 0.1}
 
 log = logging.getLogger("quality_floors")
 
@@ -62,11 +64,13 @@ def pix2pix_scores(answer: Any, pairs: list[tuple[str, np.ndarray, np.ndarray]])
     import torch
 
     from models.data.dataset import to_tensor_rgb
-    from models.pix2pix.metrics import l1, ssim
+    from models.pix2pix.metrics import l1, sharpness, ssim
 
-    y = torch.stack([to_tensor_rgb(answer(sketch)) for _, sketch, _ in pairs])
+    answers = [answer(sketch) for _, sketch, _ in pairs]
+    y = torch.stack([to_tensor_rgb(a) for a in answers])
     t = torch.stack([to_tensor_rgb(target) for _, _, target in pairs])
-    return {"l1": round(l1(y, t), 4), "ssim": round(ssim(y, t), 4)}
+    crisp = float(np.mean([sharpness(a, target) for a, (_, _, target) in zip(answers, pairs, strict=True)]))
+    return {"l1": round(l1(y, t), 4), "ssim": round(ssim(y, t), 4), "sharpness": round(crisp, 4)}
 
 
 def pix2pix_trivial(pairs: list[tuple[str, np.ndarray, np.ndarray]]) -> dict[str, dict[str, float]]:
@@ -228,7 +232,11 @@ def floors_from(measured: dict[str, Any]) -> dict[str, Any]:
     for name, m in measured.items():
         got = m["measured"]
         if name == "pix2pix":
-            floor = {"l1_max": round(got["l1"] + MARGIN["l1"], 4), "ssim_min": round(got["ssim"] - MARGIN["ssim"], 4)}
+            floor = {
+                "l1_max": round(got["l1"] + MARGIN["l1"], 4),
+                "ssim_min": round(got["ssim"] - MARGIN["ssim"], 4),
+                "sharpness_min": round(got["sharpness"] * MARGIN["sharpness_kept"], 4),
+            }
         else:
             floor = {
                 "top1_min": round(got["top1"] - MARGIN["top1"], 4),
@@ -248,6 +256,8 @@ def failures(entry: dict[str, Any], scores: dict[str, float]) -> list[str]:
         bad.append(f"L1 {scores['l1']} > {f['l1_max']}")
     if "ssim_min" in f and not scores["ssim"] >= f["ssim_min"]:
         bad.append(f"SSIM {scores['ssim']} < {f['ssim_min']}")
+    if "sharpness_min" in f and not scores["sharpness"] >= f["sharpness_min"]:
+        bad.append(f"sharpness {scores['sharpness']} < {f['sharpness_min']}")
     for k in ("top1", "top5"):
         if f"{k}_min" in f and not scores[k] >= f[f"{k}_min"]:
             bad.append(f"{k} {scores[k]} < {f[f'{k}_min']}")
