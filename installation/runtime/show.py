@@ -170,6 +170,11 @@ class Show:
             else:
                 surface = pygame.display.set_mode((d.width, d.height), display=d.display_index)
             pygame.display.set_caption("live installation")
+            if not self.opts.headless:
+                from installation.adapters.window import warn_if_invisible
+
+                instead = "for frame files run `run.py demo --headless --out DIR`"
+                warn_if_invisible(pygame.display.get_driver(), "the show's window", instead)
         except pygame.error as e:
             raise UserError(
                 f"cannot open display {self.cfg.display.display_index} ({e}): connect a screen, set "

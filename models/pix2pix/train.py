@@ -102,6 +102,7 @@ def main(args: argparse.Namespace) -> int:
 def train(args: argparse.Namespace, cfg: Pix2PixConfig, train_ds, val_ds, device: torch.device) -> int:  # noqa: ANN001
     from torch.utils.data import DataLoader, WeightedRandomSampler
 
+    t_start = time.monotonic()  # the time budget counts the set-up too
     out: Path = args.out
     (out / "samples").mkdir(parents=True, exist_ok=True)
     g, d = UnetGenerator(cfg).to(device), MultiScaleDiscriminator(cfg).to(device)
@@ -119,8 +120,9 @@ def train(args: argparse.Namespace, cfg: Pix2PixConfig, train_ds, val_ds, device
         teacher = teacher.to(device).eval().requires_grad_(False)
         maps = FeatureMaps(g, teacher, cfg.resolution).to(device)
         log.info("distilling teacher %s (ngf %d) into ngf %d", args.teacher, tcfg.ngf, cfg.ngf)
-    g_params = list(g.parameters()) + (list(maps.parameters()) if maps is not None else [])
-    opt_g = torch.optim.Adam(g_params, lr=args.lr, betas=(0.5, 0.999))
+    opt_g = torch.optim.Adam(g.parameters(), lr=args.lr, betas=(0.5, 0.999))
+    # the 1×1 feature maps learn beside G with their own optimiser (a run can gain a teacher on --resume)
+    opt_maps = torch.optim.Adam(maps.parameters(), lr=args.lr, betas=(0.5, 0.999)) if maps is not None else None
     opt_d = torch.optim.Adam(d.parameters(), lr=args.lr, betas=(0.5, 0.999))
     epoch, step, best, history = 0, 0, math.inf, []
     elapsed_before = 0.0
@@ -157,12 +159,16 @@ def train(args: argparse.Namespace, cfg: Pix2PixConfig, train_ds, val_ds, device
     amp = torch.autocast(device.type, dtype=torch.bfloat16) if args.amp else _null()
     val_batch = _val_batch(val_ds, args.val_items)
     sample_ids = list(range(min(6, len(val_ds))))
-    t0 = time.monotonic() - elapsed_before
+    t0 = t_start - elapsed_before
     budget_s = args.time_budget_min * 60 if args.time_budget_min else None
     total_epochs = args.epochs + args.epochs_decay
     last_sample = -math.inf
     samples_seen = 0
-    end_cost = 0.0  # measured at the first epoch's end
+    # the budget includes the epoch's end: estimated now from one validation pass, measured after each epoch
+    t_v = time.monotonic()
+    start_val = _validate(g, val_batch, device, amp)
+    end_cost = 2.0 * (time.monotonic() - t_v)
+    log.info("before training: %s", json.dumps(start_val))
     done = False
     while not done:
         g.train()
@@ -171,7 +177,7 @@ def train(args: argparse.Namespace, cfg: Pix2PixConfig, train_ds, val_ds, device
         n = 0
         for batch in tqdm(loader, desc=f"epoch {epoch + 1}", leave=False, mininterval=5):
             lr = args.lr * _lr_factor(epoch, args, time.monotonic() - t0, budget_s)
-            for opt in (opt_g, opt_d):
+            for opt in (opt_g, opt_d, *([opt_maps] if opt_maps is not None else [])):
                 for group in opt.param_groups:
                     group["lr"] = lr
             x = batch["sketch"].to(device, non_blocking=True)  # [N, 1, S, S]
@@ -214,8 +220,12 @@ def train(args: argparse.Namespace, cfg: Pix2PixConfig, train_ds, val_ds, device
                     d_out, d_feat = distill_loss(fake, feats_s, t_fake, feats_t, maps)
                     loss_g = loss_g + args.lambda_distill * d_out + args.lambda_distill_feat * d_feat
             opt_g.zero_grad(set_to_none=True)
+            if opt_maps is not None:
+                opt_maps.zero_grad(set_to_none=True)
             loss_g.backward()
             opt_g.step()
+            if opt_maps is not None:
+                opt_maps.step()
             step += 1
             n += 1
             samples_seen += x.shape[0]

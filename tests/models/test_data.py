@@ -42,6 +42,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_builder_counts_skips_and_manifest(built: Path) -> None:
     m = json.loads((built / "manifest.json").read_text())
     assert m["seen"] == 7 and m["used"] == 6 and m["people"] == 3
@@ -141,6 +142,7 @@ def test_too_few_items_is_a_clear_error(tmp_path: Path) -> None:
     assert r.returncode == 2 and "error: only" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_train_command_runs_end_to_end(built: Path, tmp_path: Path) -> None:
     cmd = [
         sys.executable,
@@ -232,6 +234,7 @@ def test_pack_split_into_parts_reads_as_the_same_pack(built: Path, tmp_path: Pat
         assert len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
 
 
+@pytest.mark.slow
 def test_train_distils_a_teacher_into_a_smaller_student(built: Path, tmp_path: Path) -> None:
     import torch
 

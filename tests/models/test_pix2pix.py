@@ -57,6 +57,7 @@ def _batch() -> tuple[torch.Tensor, torch.Tensor]:
     return x, y
 
 
+@pytest.mark.slow
 def test_one_batch_overfit_drives_l1_down() -> None:
     torch.manual_seed(0)
     g = UnetGenerator(Pix2PixConfig(ngf=8, resolution=128))
@@ -73,6 +74,7 @@ def test_one_batch_overfit_drives_l1_down() -> None:
     assert last < first / 4, (first, last)
 
 
+@pytest.mark.slow
 def test_checkpoint_round_trip_gives_identical_outputs(tmp_path: Path) -> None:
     cfg = Pix2PixConfig(ngf=4, resolution=128)
     g = UnetGenerator(cfg).eval()
