@@ -43,7 +43,9 @@ CONTROL: tuple[Address, ...] = (
     Address("/clear", "", "Clear the drawing."),
     Address("/save", "", "Save the sketch, the AI image and the strokes."),
     Address("/crossfade", "f", "Crossfade time in seconds for new AI images (0..10)."),
-    Address("/model", "s", "Choose the image model by name."),
+    Address(
+        "/model", "s", "Image model: cpu, gpu (the tiers) or an .onnx name in model.path's folder; built, then swapped."
+    ),
     Address(
         "/generator",
         "s",

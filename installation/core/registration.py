@@ -51,8 +51,8 @@ class TabletMapping:
         sx, sy, side = self.square()
         a = (u - sx) * self.aspect / side  # 0..1 across the square, physical units
         b = (v - sy) / side
-        for _ in range(self.rotation // 90):  # undo a clockwise mounting: rotate the point anticlockwise
-            a, b = b, 1 - a
+        for _ in range(self.rotation // 90):  # the mounting's own quarter turn, clockwise (y points down)
+            a, b = 1 - b, a  # the tablet's top-left corner goes to the visitor's top-right
         m = self.margin
         a, b = (a - m) / (1 - 2 * m), (b - m) / (1 - 2 * m)
         if not (0 <= a <= 1 and 0 <= b <= 1):

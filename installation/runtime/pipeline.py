@@ -50,6 +50,11 @@ class InferenceWorker(threading.Thread):
         self._last_seq = -1
         self._last_image: np.ndarray | None = None
 
+    def swap(self, model: ImageModel) -> None:
+        """Answer with `model` from the next call on (built elsewhere); the current sketch is answered again."""
+        self.model = model
+        self._last_seq, self._last_image = -1, None
+
     def run(self) -> None:
         """Unsupervised use (tests, benchmarks): the first failure is kept in `error` for the caller."""
         try:

@@ -124,6 +124,8 @@ class Show:
         self._work_started = ""
         self._archived_version = -1  # canvas version of the newest archived work (no double archiving)
         self._model = None
+        self.switcher = None  # ModelSwitcher: /model builds the next model beside the running one
+        self.renderer = None  # the display's Renderer while the show runs (layout, HUD): read by tests
         self._status = ""  # the status line on screen now
         self._config_hash = config_hash(cfg.to_dict())
         size = cfg.canvas.size
@@ -138,7 +140,8 @@ class Show:
 
     # -- start-up -------------------------------------------------------------------------------------------
     def _open_model(self):  # noqa: ANN202 - the runtime's Model
-        from installation.runtime.inference import ModelExpectation, RuntimeSettings, open_tiered
+        from installation.runtime.inference import ModelExpectation, RuntimeSettings, open_model, open_tiered
+        from installation.runtime.model_switch import ModelSwitcher
 
         m = self.cfg.model
         settings = RuntimeSettings(
@@ -149,7 +152,10 @@ class Show:
         )
         expect = ModelExpectation(kind="pix2pix", input_size=m.input_size, input_channels=1, output_channels=3)
         gpu_path = str(self.cfg.resolve(m.gpu_path)) if m.gpu_path else ""
-        return open_tiered(str(self.cfg.resolve(m.path)), gpu_path, m.tier, expect, settings)
+        cpu_path = self.cfg.resolve(m.path)
+        tiers = {"cpu": cpu_path, **({"gpu": Path(gpu_path)} if gpu_path else {})}
+        self.switcher = ModelSwitcher(lambda p: open_model(p, expect, settings), cpu_path.parent, tiers)
+        return open_tiered(str(cpu_path), gpu_path, m.tier, expect, settings)
 
     def _open_display(self):  # noqa: ANN202 - pygame Surface
         if self.opts.headless:
@@ -217,7 +223,7 @@ class Show:
                 self.camera_frames, self.paper_sketches, self.stop, to_sketch, self.cfg.model.input_size
             )
         surface = self._open_display()
-        renderer = Renderer(surface, self.cfg.display)
+        renderer = self.renderer = Renderer(surface, self.cfg.display)
         display_canvas = self._display_canvas(renderer.panel_side())
         pressure = None
         if self.cfg.input.source == "tablet" and not self.opts.headless:
@@ -277,6 +283,12 @@ class Show:
                     break
                 if self.steer_worker is not None and self.steer_worker.error is not None:
                     self._steer_failed()
+                new_model = self.switcher.take() if self.switcher is not None else None
+                if new_model is not None:  # built beside the old one: swapped between two frames
+                    model = self._model = new_model
+                    worker.swap(new_model)
+                    hud.provider, hud.model = new_model.provider, new_model.name
+                    self._sketch_changed(now)
                 if now >= next_health:
                     next_health = now + sup_cfg.health_every_s
                     fields = health_fields(self, now - t_start, control, worker)
@@ -500,9 +512,11 @@ class Show:
             self._param(str(args[0]), args[1], renderer)
         elif a.startswith("/plotter/"):
             self._plotter(a.rsplit("/", 1)[1])
+        elif a == "/model" and self.switcher is not None:
+            self.switcher.request(str(args[0]))
         elif a.startswith("/sitter/"):
             self.last_error = f"{a} works in sitter mode: run `python run.py sitter`"
-        else:  # /model, camera mode: not available in this build
+        else:  # camera mode: not available in this build
             self.last_error = f"{a} is not available in this build"
             log.info("OSC %s %s: not available in this build", a, args)
         return replay, mode
@@ -510,6 +524,8 @@ class Show:
     def _state_error(self, control) -> str:  # noqa: ANN001
         if self.last_error:
             return self.last_error
+        if self.switcher is not None and self.switcher.error:
+            return self.switcher.error
         if self.archive_writer is not None and self.archive_writer.archive.stats.last_error:
             return self.archive_writer.archive.stats.last_error
         return control.counters.last_error if control is not None else ""

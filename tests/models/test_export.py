@@ -37,10 +37,18 @@ def exported(ckpt: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
     return out, exp.export(ckpt, out, parity_count=4, fp16=True)
 
 
-def test_export_passes_parity_and_writes_its_report(exported: tuple[Path, dict]) -> None:
+def test_export_passes_parity_and_writes_its_report(exported: tuple[Path, dict], ckpt: Path) -> None:
     out, report = exported
     assert out.is_file()
-    assert report["parity"]["max_abs_diff"] <= 1e-3 and report["parity"]["count"] == 4
+    assert report["parity"]["count"] == 4
+    # the reported figure is what torch and ONNX Runtime really differ by on those sketches, measured here
+    x, _ = exp.parity_sketches(128, None, 4)
+    g = exp.EXPORTERS["pix2pix"].load(ckpt).module
+    with torch.inference_mode():
+        ref = g(torch.from_numpy(x)).numpy()
+    ort = open_model(out, None, CPU)
+    ours = float(max(np.abs(ort.run_batch(x[i : i + 1]) - ref[i : i + 1]).max() for i in range(4)))
+    assert report["parity"]["max_abs_diff"] == pytest.approx(ours, rel=1e-3, abs=1e-7)
     assert "embedded sessions" in report["parity"]["source"]
     on_disk = json.loads((out.parent / "g.parity.json").read_text())
     assert on_disk["parity"]["max_abs_diff"] == report["parity"]["max_abs_diff"]
@@ -79,10 +87,10 @@ def test_parity_failure_writes_nothing(ckpt: Path, tmp_path: Path, monkeypatch: 
     assert list(tmp_path.iterdir()) == []
 
 
-def test_fp16_variant_keeps_fp32_io_and_instance_norm(exported: tuple[Path, dict]) -> None:
+def test_fp16_variant_keeps_fp32_io_and_instance_norm(exported: tuple[Path, dict], ckpt: Path) -> None:
     out, report = exported
     f = report["fp16"]
-    assert f["written"] and f["max_abs_diff"] <= f["tolerance"] == exp.FP16_TOLERANCE
+    assert f["written"] and f["tolerance"] == exp.FP16_TOLERANCE
     path = Path(f["file"])
     assert path == out.with_name("g.fp16.onnx") and path.is_file()
     proto = onnx.load(str(path))
@@ -99,6 +107,12 @@ def test_fp16_variant_keeps_fp32_io_and_instance_norm(exported: tuple[Path, dict
     model = open_model(path, None, CPU)
     assert model.metadata["precision"] == "fp16"
     assert model.run(np.full((128, 128), 255, np.uint8)).shape == (128, 128, 3)
+    # fp16 against torch fp32 on a sketch the exporter never saw: within the tolerance it advertises
+    g = exp.EXPORTERS["pix2pix"].load(ckpt).module
+    x = np.random.default_rng(1).choice([-1.0, 1.0], (1, 1, 128, 128), p=[0.1, 0.9]).astype(np.float32)
+    with torch.inference_mode():
+        ref = g(torch.from_numpy(x)).numpy()
+    assert 0 < np.abs(model.run_batch(x) - ref).max() <= exp.FP16_TOLERANCE
 
 
 def test_fp16_over_tolerance_is_refused(ckpt: Path, tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ def test_a_face_box_without_eyes_is_refused(detector: FaceDetector) -> None:
     x, y, w, h = box
     blurred = face.copy()
     blurred[y : y + h // 2, x : x + w] = cv2.GaussianBlur(face[y : y + h // 2, x : x + w], (0, 0), 6)
-    assert len(FaceDetector(verify_eyes=False).detect(blurred)) >= len(detector.detect(blurred))
+    assert FaceDetector(verify_eyes=False).detect(blurred) and not detector.detect(blurred)  # found, then refused
     assert not detector._has_eye(cv2.cvtColor(blurred, cv2.COLOR_BGR2GRAY), box)
     assert detector._has_eye(cv2.cvtColor(face, cv2.COLOR_BGR2GRAY), box)
 

@@ -41,15 +41,30 @@ def test_tablet_mapping_area_aspect_rotation_margin() -> None:
     assert wide.to_canvas(0.1, 0.5, 100) is None
     assert wide.to_canvas(0.25, 0.0, 100) == pytest.approx((0, 0))
     assert wide.to_canvas(0.75, 1.0, 100) == pytest.approx((100, 100))
-    turned = TabletMapping(aspect=1.0, rotation=180)
-    assert turned.to_canvas(0, 0, 100) == pytest.approx((100, 100))
-    quarter = TabletMapping(aspect=1.0, rotation=90)
-    four = [quarter.to_canvas(*p, 100) for p in [(0, 0), (1, 0), (1, 1), (0, 1)]]
-    assert sorted(four) == sorted([(0, 100), (0, 0), (100, 0), (100, 100)])  # corners to corners, turned
     framed = TabletMapping(aspect=1.0, margin=0.1)
     assert framed.to_canvas(0.05, 0.5, 100) is None and framed.to_canvas(0.5, 0.5, 100) == pytest.approx((50, 50))
     sub = TabletMapping(area=(0.5, 0.5, 1.0, 1.0), aspect=1.0)
     assert sub.to_canvas(0.5, 0.5, 100) == (0, 0) and sub.to_canvas(0.4, 0.6, 100) is None
+
+
+# the tablet's own corners, clockwise from its top-left, as (u, v) it reports; the same order on the canvas
+CORNERS = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)]
+
+
+@pytest.mark.parametrize("rotation", [0, 90, 180, 270])
+def test_tablet_mapping_sends_each_corner_where_the_mounting_put_it(rotation: int) -> None:
+    """A tablet turned clockwise by k quarter turns carries its corner i to the visitor's corner i + k.
+
+    (Seen from above: turned 90° clockwise, the tablet's top-left corner sits at the visitor's top-right.)
+    """
+    mapping = TabletMapping(aspect=1.0, rotation=rotation)
+    k = rotation // 90
+    for i, (u, v) in enumerate(CORNERS):
+        cx, cy = CORNERS[(i + k) % 4]
+        assert mapping.to_canvas(u, v, 100) == pytest.approx((cx * 100, cy * 100)), (rotation, (u, v))
+    # a point near the tablet's top edge lands near the edge that top edge now faces
+    near_top = {0: (50, 10), 90: (90, 50), 180: (50, 90), 270: (10, 50)}[rotation]
+    assert mapping.to_canvas(0.5, 0.1, 100) == pytest.approx(near_top)
 
 
 def test_tablet_mapping_rejects_bad_values() -> None:

@@ -54,12 +54,24 @@ def test_bench_writes_the_agreed_json(
     for r in rows:
         assert r["model"] == "pix2pix-ngf4-128" and r["resolution"] == 128 and r["threads"] == 1
         assert r["calls"] == 5 and 0 < r["p50_ms"] <= r["p95_ms"] and r["calls_per_s"] > 0
-        assert r["peak_mb"] >= 0
+        assert r["peak_mb_kind"] in ("rss_hwm_rise", "rss_sampled_rise")
     assert next(r for r in rows if r["backend"] == "torch")["weights"] == "checkpoint g.pt"
     assert data["settings"]["threads"] == 1 and "end_to_end" not in data
     if not gpu_present():
         assert {s["provider"] for s in data["skipped"]} == {"tensorrt", "cuda"}
     assert "| pix2pix-ngf4-128 | 128 | onnxruntime | CPUExecutionProvider |" in capsys.readouterr().out
+
+
+def test_peak_memory_sees_an_allocation_made_during_the_case() -> None:
+    import numpy as np
+
+    mem = bench.PeakMemory()
+    block = np.ones(64 * 2**20 // 8)  # 64 MB, touched
+    mem.sample()
+    seen = mem.peak_mb()
+    del block
+    assert 56 <= seen <= 200, seen
+    assert bench.PeakMemory().peak_mb() < 16  # a fresh case starts from the memory in use now
 
 
 def test_without_checkpoint_torch_uses_random_weights(tiny: tuple[Path, Path], tmp_path: Path) -> None:

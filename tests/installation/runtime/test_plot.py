@@ -17,6 +17,38 @@ def _plot(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+A3_MM, MARGIN_MM = (297.0, 420.0), 15.0
+SIDE_MM = min(A3_MM) - 2 * MARGIN_MM  # the square canvas fitted into the page minus margins, centred
+
+
+def _svg_polylines(svg: Path) -> list[np.ndarray]:
+    """The SVG's paths read back by svgelements (not our reader), as (N, 2) polylines in millimetres."""
+    from svgelements import SVG, Shape
+    from svgelements import Path as SPath
+
+    doc = SVG.parse(str(svg), reify=True)
+    mm_per_unit = A3_MM[0] / float(doc.width)  # svgelements gives user units at 96 dpi
+    lines = []
+    for el in doc.elements():
+        if isinstance(el, Shape) and not isinstance(el, SVG):
+            for sub in SPath(el).as_subpaths():
+                pts = [(seg.end.x, seg.end.y) for seg in SPath(sub) if getattr(seg, "end", None) is not None]
+                lines.append(np.array(pts, float) * mm_per_unit)
+    return lines
+
+
+def _to_unit_square(mm: np.ndarray) -> np.ndarray:
+    """Paper mm → 0..1 across the drawable square: A3 minus 15 mm margins, the square centred."""
+    return (mm - np.array([(A3_MM[0] - SIDE_MM) / 2, (A3_MM[1] - SIDE_MM) / 2])) / SIDE_MM
+
+
+def _densify(line: np.ndarray, step: float = 0.5) -> np.ndarray:
+    seg = np.linalg.norm(np.diff(line, axis=0), axis=1)
+    t = np.concatenate([[0], np.cumsum(seg)])
+    s = np.linspace(0, t[-1], max(2, int(t[-1] / step) + 1))
+    return np.column_stack([np.interp(s, t, line[:, 0]), np.interp(s, t, line[:, 1])])
+
+
 @pytest.mark.parametrize("source", [SESSION, IMAGE])
 def test_plot_writes_svg_and_stats(source: Path, tmp_path: Path) -> None:
     svg, js = tmp_path / "o.svg", tmp_path / "o.json"
@@ -24,6 +56,21 @@ def test_plot_writes_svg_and_stats(source: Path, tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr[-1500:]
     st = json.loads(js.read_text())
     assert st["paths"] > 0 and st["pen_down_mm"] > 0 and st["pen_up_mm"] <= st["pen_up_mm_unordered"]
+    lines = _svg_polylines(svg)  # the file itself, opened: what a plotter would draw
+    assert len(lines) == st["paths"] and all(len(line) >= 2 for line in lines)
+    down = sum(float(np.linalg.norm(np.diff(line, axis=0), axis=1).sum()) for line in lines)
+    up = sum(float(np.linalg.norm(b[0] - a[-1])) for a, b in zip(lines, lines[1:], strict=False))
+    assert down == pytest.approx(st["pen_down_mm"], abs=0.5) and up == pytest.approx(st["pen_up_mm"], abs=0.5)
+    unit = _to_unit_square(np.concatenate(lines))
+    assert unit.min() >= -5e-3 and unit.max() <= 1 + 5e-3  # inside the margins (centre lines: ±1.3 mm)
+    if source == SESSION:  # every recorded pen point is on a drawn path (0.1 mm simplification)
+        from installation.core.session import read_session
+
+        s = read_session(source)
+        pen = np.array([(e.x, e.y) for e in s.events if e.kind in ("down", "move")], float) / s.canvas
+        drawn = np.concatenate([_densify(_to_unit_square(line) * SIDE_MM) for line in lines])  # mm again
+        worst = max(float(np.sqrt(((drawn - p) ** 2).sum(axis=1)).min()) for p in pen * SIDE_MM)
+        assert worst < 0.5, worst
 
 
 def test_vpype_reads_our_svg_with_the_same_geometry(tmp_path: Path) -> None:

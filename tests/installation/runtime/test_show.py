@@ -148,35 +148,83 @@ def test_attract_mode_replays_past_sessions_when_idle(sandbox: list[str]) -> Non
 
 
 def test_keys_save_clear_and_cycle_layout(tmp_path: Path, sandbox: list[str]) -> None:
+    """Draw with the mouse, then S (save), L (layout), H (HUD), C (clear): each key's effect is checked."""
     import threading
     import time as _time
 
+    import cv2
+    import numpy as np
     import pygame
 
+    from installation.core.config import LAYOUTS
+    from installation.core.session import read_session
     from installation.runtime.show import Show, ShowOptions
 
     cfg = load_config(
         None,
         [
             *sandbox,
-            'input.source="replay"',
-            "input.replay_speed=8",
-            "display.width=320",
-            "display.height=200",
+            "display.width=640",
+            "display.height=360",
+            "display.attract_after_s=0",
+            "osc.enabled=false",
+            "archive.enabled=false",
+            'logging.file=""',
             f'paths.saved="{tmp_path / "saved"}"',
         ],
     )
-    show = Show(cfg, ShowOptions(headless=True, seconds=3.0))
+    show = Show(cfg, ShowOptions(headless=True, seconds=30.0))  # the visitor ends it with Q
+    after_save: dict[str, object] = {}
 
-    def keys() -> None:
-        _time.sleep(1.5)
-        for key in (pygame.K_s, pygame.K_l, pygame.K_h):
-            pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=0, unicode="", scancode=0))
+    def key(k: int) -> None:
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=k, mod=0, unicode="", scancode=0))
 
-    threading.Thread(target=keys, daemon=True).start()
+    def wait_for(cond) -> None:  # noqa: ANN001
+        end = _time.monotonic() + 20
+        while not cond() and _time.monotonic() < end:
+            _time.sleep(0.05)
+
+    def visitor() -> None:
+        wait_for(lambda: show.renderer is not None)
+        _time.sleep(0.5)
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(100, 150), button=1))
+        for i in range(30):
+            pygame.event.post(
+                pygame.event.Event(pygame.MOUSEMOTION, pos=(100 + 5 * i, 150 + 2 * i), rel=(5, 2), buttons=(1, 0, 0))
+            )
+            _time.sleep(0.01)
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=(250, 210), button=1))
+        wait_for(lambda: (a := show.answers.peek()) is not None and a.seq == show.canvas.version)
+        key(pygame.K_s)
+        _time.sleep(0.4)
+        after_save["strokes"] = len(show.canvas.all_strokes())
+        key(pygame.K_l)
+        key(pygame.K_h)
+        _time.sleep(0.4)
+        key(pygame.K_c)
+        _time.sleep(0.4)
+        key(pygame.K_q)
+
+    threading.Thread(target=visitor, daemon=True).start()
     show.run()
-    saved = sorted(p.name for p in (tmp_path / "saved").iterdir())
-    assert any(n.endswith("-sketch.png") for n in saved) and any(n.endswith(".jsonl") for n in saved)
+    saved = sorted((tmp_path / "saved").iterdir())
+    stamps = {p.name.split("-sketch")[0].split("-ai")[0].removesuffix(".jsonl") for p in saved}
+    assert len(stamps) == 1, saved  # one save: sketch, AI image and strokes under one stamp
+    stamp = stamps.pop()
+    sketch = cv2.imread(str(tmp_path / "saved" / f"{stamp}-sketch.png"), cv2.IMREAD_GRAYSCALE)
+    ai = cv2.imread(str(tmp_path / "saved" / f"{stamp}-ai.png"), cv2.IMREAD_COLOR)
+    assert sketch is not None and ai is not None
+    assert (sketch < 128).sum() > 100  # the stroke is in the saved sketch
+    # the saved AI image is the model's answer to the saved sketch (RGB written as BGR)
+    assert show._model is not None
+    answer = show._model.run(sketch)
+    assert ai.shape == answer.shape and np.abs(ai[:, :, ::-1].astype(int) - answer.astype(int)).max() <= 2
+    events = read_session(tmp_path / "saved" / f"{stamp}.jsonl").events
+    assert [e.kind for e in events].count("down") == after_save["strokes"] == 1
+    assert show.renderer is not None
+    assert show.renderer.layout == LAYOUTS[(LAYOUTS.index(cfg.display.layout) + 1) % len(LAYOUTS)]  # L
+    assert show.renderer.hud is (not cfg.display.hud)  # H
+    assert show.canvas.all_strokes() == [] and (show.canvas.raster() > 250).all()  # C emptied the canvas
 
 
 def test_osc_commands_reach_the_show_and_state_comes_back(free_udp_port: int, sandbox: list[str]) -> None:

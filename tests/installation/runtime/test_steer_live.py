@@ -50,7 +50,17 @@ def test_osc_prompt_retargets_the_running_steerer_and_frames_reach_the_display(
     )
     show = Show(cfg, ShowOptions(headless=True, seconds=60.0))
     seen: dict[str, list] = {}
+    refused: dict[str, list] = {}  # the state while only the malformed prompt had been sent
     retargeted = threading.Event()
+
+    def listen(into: dict[str, list], until, seconds: float) -> None:  # noqa: ANN001
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and not until():
+            try:
+                for m in OscPacket(rx.recv(65536)).messages:
+                    into.setdefault(m.message.address, []).append(m.message.params)
+            except OSError:
+                pass
 
     def rig() -> None:
         tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -62,23 +72,24 @@ def test_osc_prompt_retargets_the_running_steerer_and_frames_reach_the_display(
         while time.monotonic() < deadline and (show.steer_worker is None or show.steer_worker.steps < 4):
             time.sleep(0.05)
         send("/prompt", "a bird:1 | | x")  # malformed: refused, the old prompt stays
+        listen(refused, lambda: any("/prompt" in str(e[0]) for e in refused.get("/state/error", [])), 10.0)
+        listen(refused, lambda: False, 0.3)  # a few more bundles: the prompt must still be the old one
+        refused["retargets"] = [show.steer_worker.retargets if show.steer_worker else -1]
         send("/prompt", "a drawing of a bird:1 | scribble:-0.5")
         while time.monotonic() < deadline and not (show.steer_worker and show.steer_worker.retargets >= 1):
             time.sleep(0.05)
         retargeted.set()
-        end = time.monotonic() + 1.0
-        while time.monotonic() < end:
-            try:
-                for m in OscPacket(rx.recv(65536)).messages:
-                    seen.setdefault(m.message.address, []).append(m.message.params)
-            except OSError:
-                pass
+        listen(seen, lambda: False, 1.0)
         show.stop.set()
 
     t = threading.Thread(target=rig, daemon=True)
     t.start()
     summary = show.run()
     t.join(timeout=5)
+    errors = [str(e[0]) for e in refused.get("/state/error", [])]
+    assert any(e.startswith("/prompt:") and "empty part" in e for e in errors), errors  # refused, and said why
+    assert refused.get("/state/prompt") and all(p == [cfg.steer.prompts[0]] for p in refused["/state/prompt"])
+    assert refused["retargets"] == [0]  # the refused prompt did not retarget the steerer
     assert retargeted.is_set()
     assert summary["steer_retargets"] >= 1 and summary["steer_frames"] >= 2 and summary["frames"] > 0
     assert ["a drawing of a bird:1 | scribble:-0.5"] in seen.get("/state/prompt", [])
