@@ -385,8 +385,8 @@ class Show:
                 self.steer_worker.join(timeout=left())
             if clip is not None:
                 clip.join(timeout=left())
-            if stuck := sup.stuck():
-                log.warning("threads still busy at shutdown, left behind: %s", ", ".join(stuck))
+            if left_behind := sup.stuck():
+                log.warning("threads still busy at shutdown, left behind: %s", ", ".join(left_behind))
             if control is not None:
                 control.close_socket()
             if self.streamer is not None:
@@ -407,6 +407,7 @@ class Show:
             inference_calls=worker.calls,
             restarts=sup.restarts,
             replaced=sup.replaced,
+            threads_left_behind=left_behind,
             workers=sup.status(),
             works_finished=self.works_finished,
             works_archived=self.archive_writer.archive.stats.saved if self.archive_writer else 0,
