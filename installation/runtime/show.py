@@ -412,6 +412,7 @@ class Show:
             works_finished=self.works_finished,
             works_archived=self.archive_writer.archive.stats.saved if self.archive_writer else 0,
             works_failed=self.archive_writer.archive.stats.failed if self.archive_writer else 0,
+            works_not_indexed=self.archive_writer.archive.stats.index_failed if self.archive_writer else 0,
             works_dropped=self.archive_writer.dropped if self.archive_writer else 0,
             inference_skipped=worker.skipped,
             sketch_slot_dropped=self.sketches.dropped,
