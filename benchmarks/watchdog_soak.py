@@ -234,6 +234,7 @@ def main() -> int:
         "watchdog_s": args.watchdog_s,
         "restart_s": args.restart_s,
         "notify_socket": "abstract" if args.abstract else "path",
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "first_ready_s": round(t_ready - t0, 3) if t_ready else None,
         "cycles": [],
     }
@@ -245,6 +246,7 @@ def main() -> int:
     finally:
         if m.proc is not None and m.proc.poll() is None:
             m.proc.kill()
+    result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     rec = [c["recovery_s"] for c in result["cycles"] if c["recovery_s"] is not None]
     result["recovery_s"] = {"max": max(rec), "mean": round(sum(rec) / len(rec), 3)} if rec else None
     result["ok"] = len(rec) == args.cycles and result["sigterm_stuck_archive"]["exit_s"] < 5.0
