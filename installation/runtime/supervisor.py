@@ -15,6 +15,11 @@ Replacements are counted per worker (`replaced`, in the health line and metrics)
 `MAX_ABANDONED` abandoned threads of one worker may still be alive; past that it is only reported stalled.
 All threads are daemons and `join` is bounded, so a stuck thread never holds the show's exit.
 
+The asynchronous exception is a trade-off: it frees the core a spinning thread would burn for the rest of the
+day, but landing just after a lock was taken (a stuck thread woken inside `logging` or a `with lock:`) it can
+leave that lock held. Should that freeze the main loop, the systemd watchdog (WATCHDOG=1 from the main loop,
+see installation.adapters.sd_notify) restarts the process.
+
 Fault injection for tests and the soak: `inject(name, exc)` makes that worker's next `beat()` raise `exc`,
 a real exception inside the worker's own thread; `stall(name, seconds)` makes it block there instead.
 """
@@ -76,8 +81,8 @@ class Worker:
             raise fault
 
     def stuck(self) -> list[threading.Thread]:
-        self.abandoned = [t for t in self.abandoned if t.is_alive()]
-        return self.abandoned
+        """Abandoned threads still alive (pruned by the supervisor, under its lock, at the next replacement)."""
+        return [t for t in self.abandoned if t.is_alive()]
 
 
 class Supervisor:
@@ -186,6 +191,7 @@ class Supervisor:
                     w.last_error = "stalled: too many stuck threads to replace it again"
                     log.error("worker %s stalled; %d stuck threads already, not replacing it", w.name, MAX_ABANDONED)
                 return
+            w.abandoned = w.stuck()
             old = w.thread
             w.generation += 1
             w.replaced += 1
