@@ -55,6 +55,7 @@ class Notifier:
         self.interval_s = interval_s
         self.sent = 0
         self.errors = 0
+        self.ready_sent = False  # READY=1 was attempted (once is enough: systemd does not want it again)
         self._last_watchdog = -float("inf")
         self._sock: socket.socket | None = None
         if address is not None:
@@ -91,6 +92,7 @@ class Notifier:
         return True
 
     def ready(self, status: str = "") -> bool:
+        self.ready_sent = True
         return self.send("READY=1" + (f"\nSTATUS={status}" if status else ""))
 
     def watchdog(self, now: float | None = None) -> bool:

@@ -248,7 +248,7 @@ class Show:
             a = self.cfg.archive
             archive = Archive(self.cfg.resolve(a.root), a.store_camera_frames)
             self.archive_writer = ArchiveWriter(archive, a.max_pending)
-            sup.add("archive", self.archive_writer.serve)
+            sup.add("archive", self.archive_writer.serve, interrupt=False)  # a slow save finishes, not lost
             log.info("archiving finished works to %s", archive.root)
         log.info(
             "model %s on %s; input %s; layout %s",
@@ -344,7 +344,7 @@ class Show:
                 pygame.display.flip()
                 flip_t = time.monotonic()
                 self.metrics.frame(flip_t)
-                if notify.sent == 0:
+                if not notify.ready_sent:
                     notify.ready(f"showing, {model.name} on {model.provider}")
                 notify.watchdog(flip_t)
                 if pending is not None:

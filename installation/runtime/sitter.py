@@ -192,7 +192,7 @@ class SitterShow:
                 pygame.display.flip()
                 flip_t = time.monotonic()
                 self.metrics.frame(flip_t)
-                if notify.sent == 0:
+                if not notify.ready_sent:
                     notify.ready("sitter mode")
                 notify.watchdog(flip_t)
                 if self.pending_ai is not None:  # acknowledgement-to-photon: pen_t is when the path was acked

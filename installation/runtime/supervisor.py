@@ -15,7 +15,9 @@ Replacements are counted per worker (`replaced`, in the health line and metrics)
 `MAX_ABANDONED` abandoned threads of one worker may still be alive; past that it is only reported stalled.
 All threads are daemons and `join` is bounded, so a stuck thread never holds the show's exit.
 
-The asynchronous exception is a trade-off: it frees the core a spinning thread would burn for the rest of the
+A worker added with `interrupt=False` (the archive writer: a slow disk is not a stuck thread, and a save
+interrupted half-way would lose the work) is only abandoned: it ends at its next beat. The asynchronous
+exception is a trade-off: it frees the core a spinning thread would burn for the rest of the
 day, but landing just after a lock was taken (a stuck thread woken inside `logging` or a `with lock:`) it can
 leave that lock held. Should that freeze the main loop, the systemd watchdog (WATCHDOG=1 from the main loop,
 see installation.adapters.sd_notify) restarts the process.
@@ -59,6 +61,7 @@ class Worker:
     restart_on_exit: bool = True
     watch_stall: bool = True  # False for a worker that blocks on a device between events (a pen tablet)
     release: Callable[[], None] | None = None  # frees what a stuck run holds (its socket) before a fresh run
+    interrupt: bool = True  # raise Abandoned in a replaced thread at once (False: let its current call finish)
     state: str = "starting"  # starting, up, down, stopped
     restarts: int = 0  # runs after a failure
     replaced: int = 0  # fresh threads after a stall
@@ -110,13 +113,17 @@ class Supervisor:
         restart_on_exit: bool = True,
         watch_stall: bool = True,
         release: Callable[[], None] | None = None,
+        interrupt: bool = True,
     ) -> Worker:
-        """Start a supervised worker now (a finished worker of the same name is replaced)."""
+        """Start a supervised worker now (a finished worker of the same name is replaced).
+
+        `release` frees what a stuck run holds before its replacement starts; `interrupt=False` spares a
+        replaced thread the asynchronous exception, so the call it is in (a slow save) finishes first."""
         with self._lock:
             old = self.workers.get(name)
             if old is not None and old.thread is not None and old.thread.is_alive():
                 raise RuntimeError(f"worker {name!r} is already running")
-            w = Worker(name, body, restart_on_exit, watch_stall, release)
+            w = Worker(name, body, restart_on_exit, watch_stall, release, interrupt)
             if old is not None:
                 w.restarts, w.replaced, w.abandoned = old.restarts, old.replaced, old.stuck()
             w.thread = threading.Thread(target=self._run, args=(w, 0), name=f"sup-{name}", daemon=True)
@@ -200,7 +207,8 @@ class Supervisor:
                       w.name, quiet_s, w.replaced)  # fmt: skip
             if old is not None and old.is_alive():
                 w.abandoned.append(old)
-                _raise_in(old, Abandoned)
+                if w.interrupt:
+                    _raise_in(old, Abandoned)
             if w.release is not None:
                 _release(w)
             w.state, w.last_beat = "starting", time.monotonic()

@@ -118,6 +118,29 @@ def test_a_thread_spinning_without_beats_is_ended_after_its_replacement(stop: th
     assert spins[0] == n and sup.workers["spin"].thread.is_alive() and sup.workers["spin"].restarts == 0
 
 
+def test_a_worker_added_without_interrupt_finishes_its_call_before_it_ends(stop: threading.Event) -> None:
+    done = threading.Event()
+    finished: list[str] = []
+
+    def body(stop: threading.Event, beat) -> None:  # noqa: ANN001
+        beat()
+        if sup.workers["slow"].replaced == 0:
+            while not done.is_set():  # a slow save in Python code: no beats meanwhile
+                pass
+            finished.append(threading.current_thread().name)  # the save completed
+            beat()  # abandoned: ends here
+        stop.wait()
+
+    sup = Supervisor(stop, stall_after_s=0.3)
+    sup.add("slow", body, interrupt=False)
+    first = sup.workers["slow"].thread
+    assert _until(lambda: sup.workers["slow"].replaced == 1, 5)
+    time.sleep(0.3)
+    assert first is not None and first.is_alive() and finished == []  # not interrupted mid-call
+    done.set()
+    assert _until(lambda: not first.is_alive(), 5) and finished == [first.name]
+
+
 def test_a_stalled_inference_worker_is_replaced_and_the_fresh_one_answers(stop: threading.Event) -> None:
     from installation.runtime.pipeline import InferenceWorker
 

@@ -71,8 +71,8 @@ def test_show_notifies_ready_watchdog_stopping_and_replaces_a_stuck_inference_wo
     rx = _receiver(str(tmp_path / "notify.sock"))
     monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "notify.sock"))
     monkeypatch.setenv("WATCHDOG_USEC", "1000000")  # WatchdogSec=1: a WATCHDOG=1 every 0.25 s
-    cfg = load_config(None, [*_settings(tmp_path), "supervision.stall_after_s=0.5"])
-    show = Show(cfg, ShowOptions(headless=True, seconds=6.0, sessions=_sessions(tmp_path)))
+    cfg = load_config(None, [*_settings(tmp_path), "supervision.stall_after_s=2"])
+    show = Show(cfg, ShowOptions(headless=True, seconds=8.0, sessions=_sessions(tmp_path)))
     marks: dict[str, float] = {}
 
     def stall() -> None:
@@ -97,7 +97,7 @@ def test_show_notifies_ready_watchdog_stopping_and_replaces_a_stuck_inference_wo
     assert len(beats) >= 10 and set(texts[1:-1]) == {"WATCHDOG=1"}
     assert max(b - a for a, b in zip(beats, beats[1:], strict=False)) < 1.0  # inside WatchdogSec throughout
     assert m["frames"] / len(beats) > 3  # bounded: not one datagram per frame
-    assert m["replaced"] == 1 and m["workers"]["inference"]["replaced"] == 1 and m["restarts"] == 0
+    assert m["workers"]["inference"]["replaced"] == 1 and m["restarts"] == 0  # once: the fresh one beats
     assert "stalled" in m["workers"]["inference"]["last_error"]
     assert show.metrics.ai_frames > marks["ai"]  # the fresh inference thread answers
     assert (np.asarray(show.metrics.flips) > marks["replaced"]).sum() > 20  # the display never stopped
