@@ -11,6 +11,9 @@ import argparse
 import importlib
 import logging
 import sys
+import time
+
+STARTED = time.time()  # the zero of metrics.json's first_frame_s (installation/runtime/started.py)
 
 # verb -> (module, one-line help). The default verb is "live".
 VERBS: dict[str, tuple[str, str]] = {
@@ -20,14 +23,19 @@ VERBS: dict[str, tuple[str, str]] = {
     "record": ("installation.runtime.record", "record a drawing session to a JSON Lines file"),
     "build-data": ("models.data.build", "build a paired sketch/target data set"),
     "train": ("models.pix2pix.train", "train the pix2pix generator"),
+    "quality": ("models.pix2pix.quality", "models side by side: L1, SSIM, sharpness, lattice, flicker, cost"),
     "train-clip": ("models.clip.train", "train the small CLIP (drawings + captions)"),
     "clip-eval": ("models.clip.evaluate", "held-out zero-shot retrieval of a CLIP; JSON + sheet"),
     "clip-score": ("installation.runtime.clip_cli", "cosine similarity of an image with each prompt; JSON"),
-    "export": ("models.export", "export a checkpoint to ONNX with a parity check"),
+    "export": ("installation.runtime.export_cli", "export a checkpoint to ONNX with a parity check"),
     "bench": ("installation.runtime.bench", "benchmark models and the live loop; writes JSON"),
     "plot": ("installation.runtime.plot", "turn an image, SVG or session into ordered plotter paths (SVG + JSON)"),
     "bridge": ("installation.bridges.cli", "run a robot bridge: the simulator, GRBL over serial, or AxiDraw"),
-    "calibrate": ("calibration.cli", "calibration steps: camera intrinsics, marker sheet"),
+    "calibrate": (
+        "calibration.cli",
+        "calibrate a venue: camera lens, paper under the camera, tablet surface, plotter registration, "
+        "marker sheet, accuracy",
+    ),
     "steer": ("models.steer.cli", "steer a generator (strokes, portrait, pixels) towards a text prompt with CLIP"),
     "soak": (
         "installation.runtime.soak",
@@ -55,6 +63,10 @@ def usage() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:  # the process's own command line: the interpreter started just now
+        from installation.runtime import started
+
+        started.note(STARTED)
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in ("-h", "--help"):
         print(usage())

@@ -32,7 +32,8 @@ PAPER = (297.0, 420.0)
 def drawing(n: int, seed: int = 0) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     img = cv2.imread(str(ROOT / "installation/assets/models/pix2pix_default_heldout.png"))[:, :, ::-1]
-    paths = vectorise(img, 1024, VectoriseParams(max_paths=n))[:n]
+    # outlines and hatching without centre lines: the drawing the recorded ordering figures were measured on
+    paths = vectorise(img, 1024, VectoriseParams(max_paths=n, centre_lines=False))[:n]
     while len(paths) < n:
         start = rng.uniform(0, 1024, 2)
         steps = np.cumsum(rng.normal(0, 3, (int(rng.integers(3, 12)), 2)), axis=0)

@@ -17,6 +17,8 @@ import argparse
 import json
 import logging
 import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -185,11 +187,13 @@ def _plotter(args: argparse.Namespace) -> int:
             paper_pts.append(_floats(left, 2, "--points paper x,y"))
             mm_pts.append(_floats(right, 2, "--points plotter x,y"))
     else:
-        text = _ask_corners() if args.ask else args.corners
-        readings = text.split()
-        if len(readings) != 4:
-            raise UserError('--corners needs four "x,y" readings (TL TR BR BL), separated by spaces')
-        mm_pts = [_floats(r, 2, "--corners x,y") for r in readings]
+        if args.ask:
+            mm_pts = _ask_corners()
+        else:
+            readings = args.corners.split()
+            if len(readings) != 4:
+                raise UserError('--corners needs four "x,y" readings (TL TR BR BL), separated by spaces')
+            mm_pts = [_floats(r, 2, "--corners x,y") for r in readings]
         w, h = paper
         paper_pts = [[0.0, 0.0], [w, 0.0], [w, h], [0.0, h]]  # the sheet's own corners
     reg = Registration.fit(np.array(paper_pts), np.array(mm_pts), args.kind)
@@ -211,11 +215,34 @@ def _plotter(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ask_corners() -> str:
+CORNERS = ("top-left", "top-right", "bottom-right", "bottom-left")
+
+
+def _ask_corners(ask: Callable[[str], str] = input, interactive: bool | None = None) -> list[list[float]]:
+    """The four jog readings, each checked as it is typed: at a terminal a malformed one is asked again; from a
+    pipe or file it is refused at once, naming the corner. Input that ends early is one line, nothing written."""
+    if interactive is None:
+        interactive = sys.stdin.isatty()
     readings = []
-    for name in ("top-left", "top-right", "bottom-right", "bottom-left"):
-        readings.append(input(f"jog the pen to the paper's {name} corner; plotter x,y in mm: ").strip())
-    return " ".join(readings)
+    for name in CORNERS:
+        while True:
+            try:
+                text = ask(f"jog the pen to the paper's {name} corner; plotter x,y in mm: ").strip()
+            except EOFError:
+                if interactive:
+                    print()  # the prompt's line ends before the error line
+                raise UserError(
+                    f"calibrate plotter --ask: the input ended before the {name} reading; nothing written "
+                    '(type four x,y readings, or give them with --corners "x,y x,y x,y x,y")'
+                ) from None
+            try:
+                readings.append(_floats(text, 2, f"the {name} reading"))
+                break
+            except UserError as e:
+                if not interactive:
+                    raise UserError(f"calibrate plotter --ask: {e} (e.g. 12.5,10); nothing written") from None
+                print(f"{e} (e.g. 12.5,10): try again", file=sys.stderr)
+    return readings
 
 
 def _accuracy(args: argparse.Namespace) -> int:

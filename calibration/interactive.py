@@ -31,7 +31,15 @@ def _window(size: tuple[int, int], title: str):  # noqa: ANN202
     if surface is None or surface.get_size() != size:
         surface = pygame.display.set_mode(size)
     pygame.display.set_caption(title)
+    _warn_if_invisible(pygame)
     return surface
+
+
+def _warn_if_invisible(pygame) -> None:  # noqa: ANN001
+    from installation.adapters.window import warn_if_invisible
+
+    instead = "use the step's headless form (--images, --image, --area; see run.py calibrate STEP -h)"
+    warn_if_invisible(pygame.display.get_driver(), "the calibration window", instead)
 
 
 def _blit_bgr(surface, bgr: np.ndarray, at: tuple[int, int] = (0, 0)) -> None:  # noqa: ANN001
@@ -70,7 +78,7 @@ def _camera(source: str) -> tuple[LatestSlot, threading.Event, object]:
 
     frames: LatestSlot = LatestSlot()
     stop = threading.Event()
-    worker = CameraWorker(source, frames, stop)
+    worker = CameraWorker(source, frames, stop, option="--live")  # its errors name the option given
     worker.start()
     return frames, stop, worker
 
@@ -206,6 +214,7 @@ def live_tablet(timeout_s: float | None = None) -> list[float] | None:
 
     pygame.init()
     surface = pygame.display.get_surface() or pygame.display.set_mode((0, 0), pygame.FULLSCREEN)
+    _warn_if_invisible(pygame)
     w, h = surface.get_size()
     picks: list[tuple[float, float]] = []
     t0 = time.monotonic()

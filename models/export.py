@@ -418,7 +418,8 @@ def _fp16_variant(
 
 
 def to_fp16(proto: Any) -> Any:
-    """float32 → float16 weights and activations; InstanceNormalization and the graph's I/O stay float32."""
+    """float32 → float16 weights and activations; InstanceNormalization, Resize's roi/scales and the graph's I/O
+    stay float32."""
     from onnx import TensorProto, helper, numpy_helper
 
     graph = proto.graph
@@ -448,6 +449,11 @@ def to_fp16(proto: Any) -> Any:
             nodes.append(helper.make_node("InstanceNormalization", cast_in, [outs[0] + "_f32"], epsilon=eps))
             nodes.append(helper.make_node("Cast", [outs[0] + "_f32"], [outs[0]], to=f16))
             continue
+        if node.op_type == "Resize":  # roi and scales are float32 by the operator's definition
+            for k in (1, 2):
+                if k < len(ins) and ins[k]:
+                    nodes.append(helper.make_node("Cast", [ins[k]], [ins[k] + f"_f32_{k}"], to=f32))
+                    ins[k] = ins[k] + f"_f32_{k}"
         new = helper.make_node(node.op_type, ins, outs, name=node.name, domain=node.domain)
         new.attribute.extend(node.attribute)
         for a in new.attribute:

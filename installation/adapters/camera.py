@@ -23,23 +23,26 @@ from installation.core.slots import LatestSlot
 log = logging.getLogger(__name__)
 
 
-def parse_source(source: str) -> int | str:
-    """'0' → camera index 0; anything else is a video file path that must exist."""
+def parse_source(source: str, option: str | None = None) -> int | str:
+    """'0' → camera index 0; anything else is a video file path that must exist.
+
+    `option`: the command-line option the source came from (e.g. "--live"), named in the error; None: the
+    config's input.camera."""
     if source.strip().isdigit():
         return int(source)
     if not Path(source).is_file():
-        raise UserError(f"camera source {source!r} is neither a camera index nor an existing video file")
+        raise UserError(f"{option or 'camera source'} {source!r} is neither a camera index nor an existing video file")
     return source
 
 
-def open_capture(source: int | str) -> cv2.VideoCapture:
+def open_capture(source: int | str, option: str | None = None) -> cv2.VideoCapture:
     cap = cv2.VideoCapture(source)
     if not cap.isOpened():
         cap.release()
         if isinstance(source, int):
+            fix = f"give {option} another" if option else "set input.camera to another"
             raise UserError(
-                f"camera index {source} cannot be opened: check it is plugged in, or set input.camera "
-                "to another index or a video file"
+                f"camera index {source} cannot be opened: check it is plugged in, or {fix} index or a video file"
             )
         raise UserError(f"video file {source} cannot be opened by OpenCV: convert it to MP4/H.264 or AVI")
     return cap
@@ -59,10 +62,11 @@ class CameraWorker(threading.Thread):
         stop: threading.Event,
         max_backoff_s: float = 5.0,
         opener: Callable[[int | str], Any] | None = None,
+        option: str | None = None,
     ) -> None:
         super().__init__(name="camera", daemon=True)
-        self.opener = opener or open_capture
-        self.source = parse_source(source) if opener is None else source
+        self.opener = opener or (lambda src: open_capture(src, option))
+        self.source = parse_source(source, option) if opener is None else source
         self.frames = frames
         self.stop = stop
         self.max_backoff_s = max_backoff_s

@@ -95,7 +95,7 @@ class GrblBridge(Simulator):
         try:
             self.serial = serial.Serial(serial_port, baud, timeout=1.0)
         except (serial.SerialException, OSError) as e:
-            raise UserError(f"cannot open serial port {serial_port} ({e}): check the cable and --port") from e
+            raise UserError(f"cannot open serial port {serial_port} ({e}): check the cable and --serial") from e
         self.link = GrblLink(self.serial)
         self.pen = pen
         super().__init__(**kwargs)  # type: ignore[arg-type]

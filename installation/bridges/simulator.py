@@ -110,9 +110,14 @@ class Simulator:
             pygame.display.init()
             h, w = self.image.shape
             k = min(900 / h, 1.0)
-            return pygame.display.set_mode((int(w * k), int(h * k)))
+            screen = pygame.display.set_mode((int(w * k), int(h * k)))
         except pygame.error as e:
             raise UserError(f"cannot open a window for the simulator ({e}): drop --window") from e
+        from installation.adapters.window import warn_if_invisible
+
+        instead = f"drop --window ({self.out} has the paper)"
+        warn_if_invisible(pygame.display.get_driver(), "the simulator's window", instead)
+        return screen
 
     def _show(self, screen) -> bool:  # noqa: ANN001
         """Blit the paper into the window; False when the window was closed."""

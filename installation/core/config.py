@@ -51,7 +51,9 @@ class CanvasConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    path: str = "installation/assets/models/pix2pix_default.onnx"
+    path: str = "installation/assets/models/pix2pix_default.onnx"  # the CPU tier (any model file)
+    gpu_path: str = ""  # the GPU tier, used where inference really runs on a GPU ("" = none)
+    tier: str = "auto"  # auto: from the provider really got; cpu / gpu: forced
     input_size: int = 256
     providers: list[str] = field(default_factory=lambda: list(PROVIDERS))
     require_gpu: bool = False
@@ -291,6 +293,11 @@ def _check_values(cfg: AppConfig) -> None:
         raise UserError(f"config 'steer.size' must be 32..512, got {cfg.steer.size}")
     for p in cfg.model.providers:
         choice("model.providers[]", p, PROVIDERS)
+    from installation.core.tiers import TIERS
+
+    choice("model.tier", cfg.model.tier, TIERS)
+    if cfg.model.tier == "gpu" and not cfg.model.gpu_path:
+        raise UserError("config 'model.tier' is \"gpu\" but 'model.gpu_path' is empty: name the GPU tier's file")
     for key, value in (
         ("display.width", cfg.display.width),
         ("display.height", cfg.display.height),

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
+from installation.core.centreline import centre_lines
 from installation.core.plotpaths import PaperMapping, path_length, prepare, travel
 from installation.core.vectorise import VectoriseParams, hatching
 from installation.core.vectorise import _wobble as wobble
@@ -47,47 +48,16 @@ class Plan:
     estimated_s: float
 
 
-def thin(ink: np.ndarray, max_iter: int = 30) -> np.ndarray:
-    """Zhang–Suen thinning of a boolean ink mask (H, W) to one-pixel lines, vectorised over the image."""
-    img = np.pad(ink.astype(np.uint8), 1)
-    for _ in range(max_iter):
-        changed = False
-        for step in (0, 1):
-            # neighbours P2..P9 clockwise from north, each (H, W)
-            n = [img[:-2, 1:-1], img[:-2, 2:], img[1:-1, 2:], img[2:, 2:], img[2:, 1:-1], img[2:, :-2], img[1:-1, :-2]]
-            n.append(img[:-2, :-2])
-            b = sum(x.astype(np.int32) for x in n)
-            a = sum(((n[i] == 0) & (n[(i + 1) % 8] == 1)).astype(np.int32) for i in range(8))
-            if step == 0:
-                c = (n[0] * n[2] * n[4] == 0) & (n[2] * n[4] * n[6] == 0)
-            else:
-                c = (n[0] * n[2] * n[6] == 0) & (n[0] * n[4] * n[6] == 0)
-            kill = (img[1:-1, 1:-1] == 1) & (b >= 2) & (b <= 6) & (a == 1) & c
-            if kill.any():
-                img[1:-1, 1:-1][kill] = 0
-                changed = True
-        if not changed:
-            break
-    return img[1:-1, 1:-1].astype(bool)
-
-
 def _lines(ink: np.ndarray, prm: VectoriseParams, rng: np.random.Generator) -> list[np.ndarray]:
-    """Ink mask → centre-line paths, longest first.
+    """Ink mask → centre-line paths, longest first: each line once (installation/core/centreline.py).
 
-    findContours walks around a one-pixel line and comes back along it: the way back is cut off. A slight
-    hand tremor comes from the vectoriser's wobble.
+    A slight hand tremor comes from the vectoriser's wobble.
     """
-    found, tree = cv2.findContours(thin(ink).astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
     out = []
-    for c, (_, _, _, parent) in zip(found, tree[0] if tree is not None else [], strict=False):
-        if parent != -1:
-            continue  # the inside of a one-pixel ring: the same line again
-        p = c[:, 0, :].astype(np.float64)  # [K, 2] x, y
-        if len(p) > 4 and np.median(np.linalg.norm(p[1:] - p[1:][::-1], axis=1)) < 3:
-            p = p[: len(p) // 2 + 1]  # there and back along an open line: keep the way there
-        if len(p) >= 2 and path_length(p) >= prm.min_contour_px:
-            out.append(wobble(p[::2] if len(p) > 4 else p, prm.wobble_px, rng))
-    return sorted(out, key=lambda p: -path_length(p))
+    for s in centre_lines(ink, spur_px=4.0, min_length_px=prm.min_contour_px):
+        p = s.points
+        out.append(wobble(p[::2] if len(p) > 4 else p, prm.wobble_px, rng))
+    return out
 
 
 def sketch_face(crop: np.ndarray, style: FaceStyle, canvas: int, seed: int = 0) -> list[np.ndarray]:

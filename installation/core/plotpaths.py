@@ -192,6 +192,34 @@ class PaperMapping:
         return p * self.scale + self.offset()
 
 
+@dataclass(frozen=True)
+class PageFit:
+    """A page (w × h in its own units: an image's pixels, an SVG's user units) → paper millimetres.
+
+    The page keeps its proportions and is centred: a whole sheet (`sheet`: an SVG page, a drawing of the full
+    paper) fills the paper, its own margins scaled with it (an A4 drawing onto A3 grows by √2); anything else
+    goes inside the paper minus `margin_mm`, as the square canvas does (PaperMapping).
+    """
+
+    page: tuple[float, float]
+    paper_mm: tuple[float, float]
+    margin_mm: float
+    sheet: bool
+
+    @property
+    def scale(self) -> float:
+        m = 0.0 if self.sheet else self.margin_mm
+        (w, h), (pw, ph) = self.paper_mm, self.page
+        return min((w - 2 * m) / max(pw, 1e-9), (h - 2 * m) / max(ph, 1e-9))
+
+    def offset(self) -> np.ndarray:
+        (w, h), (pw, ph) = self.paper_mm, self.page
+        return np.array([(w - pw * self.scale) / 2, (h - ph * self.scale) / 2])
+
+    def to_mm(self, p: Path2) -> Path2:
+        return p * self.scale + self.offset()
+
+
 def paper_size(name: str) -> tuple[float, float]:
     from installation.core.errors import UserError
 

@@ -9,8 +9,17 @@ import numpy as np
 from installation.core.errors import UserError
 
 
-def to_svg(paths_mm: list[np.ndarray], paper_mm: tuple[float, float], title: str = "drawing") -> str:
-    """One layer, one <path> per plotter path in drawing order; user units are millimetres."""
+def to_svg(
+    paths_mm: list[np.ndarray],
+    paper_mm: tuple[float, float],
+    title: str = "drawing",
+    widths_mm: list[float | None] | None = None,
+) -> str:
+    """One layer, one <path> per plotter path in drawing order; user units are millimetres.
+
+    `widths_mm` (one per path, or None) is kept as metadata: the ink width the path was traced from, as a
+    `data-width-mm` attribute (plotting software ignores it; a multi-pass or brush plotter can read it).
+    """
     w, h = paper_mm
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
@@ -20,20 +29,27 @@ def to_svg(paths_mm: list[np.ndarray], paper_mm: tuple[float, float], title: str
         '<g inkscape:groupmode="layer" inkscape:label="1" id="layer1" fill="none" stroke="black" '
         'stroke-width="0.3" stroke-linecap="round" stroke-linejoin="round">',
     ]
-    for p in paths_mm:
+    for i, p in enumerate(paths_mm):
         pts = " L ".join(f"{x:.3f} {y:.3f}" for x, y in p)
-        out.append(f'<path d="M {pts}"/>')
+        width = widths_mm[i] if widths_mm is not None else None
+        out.append(f'<path d="M {pts}"' + (f' data-width-mm="{width:.2f}"' if width is not None else "") + "/>")
     out += ["</g>", "</svg>"]
     return "\n".join(out) + "\n"
 
 
-def write_svg(path: Path, paths_mm: list[np.ndarray], paper_mm: tuple[float, float], title: str = "drawing") -> None:
+def write_svg(
+    path: Path,
+    paths_mm: list[np.ndarray],
+    paper_mm: tuple[float, float],
+    title: str = "drawing",
+    widths_mm: list[float | None] | None = None,
+) -> None:
     import os
 
     tmp = path.with_name(path.name + ".tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(to_svg(paths_mm, paper_mm, title))
+        tmp.write_text(to_svg(paths_mm, paper_mm, title, widths_mm))
         os.replace(tmp, path)
     except OSError as e:
         raise UserError(f"cannot write {path} ({e.strerror}): choose a writable place for --svg") from e

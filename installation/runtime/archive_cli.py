@@ -85,18 +85,30 @@ def _root_from_config(args: argparse.Namespace) -> Path:
     return cfg.resolve(cfg.archive.root)
 
 
+# each tile's two images: the drawing (a show work's sketch, a sitter's drawing) and the AI's answer
+TILE_FILES = (("sketch.png", "drawing.png"), ("ai.png", "portrait.png"))
+
+
 def contact_sheet(archive: Archive, entries: list[dict[str, Any]], out: Path, cols: int, thumb: int) -> int:
-    """A grid of (sketch | AI image) pairs with each work's time; written atomically. Returns works shown."""
-    cell_w, cell_h = 2 * thumb + 12, thumb + 30
+    """A grid of (drawing | AI image) pairs, each with its time and full work id; written atomically.
+
+    Show works hold sketch.png / ai.png, sitter works drawing.png / portrait.png; each image keeps its
+    proportions (a sitter's A4 drawing is not squashed). Returns the number of works shown.
+    """
+    cols = max(1, min(cols, len(entries)))
+    cell_w, cell_h = 2 * thumb + 12, thumb + 44
     rows = max(1, -(-len(entries) // cols))
     sheet = np.full((rows * cell_h + 8, cols * cell_w + 8, 3), 245, np.uint8)  # (H, W, 3) BGR
     for i, e in enumerate(entries):
         y, x = 8 + (i // cols) * cell_h, 8 + (i % cols) * cell_w
-        for j, name in enumerate(("sketch.png", "ai.png")):
-            img = _thumb(archive, e["id"], name, thumb)
+        for j, names in enumerate(TILE_FILES):
+            img = _thumb(archive, e["id"], names, thumb)
             sheet[y : y + thumb, x + j * (thumb + 2) : x + j * (thumb + 2) + thumb] = img
-        label = f"{e.get('finished_at', e['id'])[:19].replace('T', ' ')} {e.get('reason', '')}"
-        cv2.putText(sheet, label, (x, y + thumb + 18), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (40, 40, 40), 1, cv2.LINE_AA)
+        stamp = str(e.get("finished_at") or e.get("saved_at") or "")
+        when = stamp[:19].replace("T", " ") + (" UTC" if stamp.endswith(("+00:00", "Z")) else "")
+        what = e.get("reason") or e.get("kind", "")
+        for k, line in enumerate((f"{when} {what}".strip(), e["id"])):
+            _label(sheet, line, (x, y + thumb + 16 + 14 * k), 2 * thumb + 2)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp.png")
     ok = cv2.imwrite(str(tmp), sheet)
@@ -106,13 +118,31 @@ def contact_sheet(archive: Archive, entries: list[dict[str, Any]], out: Path, co
     return len(entries)
 
 
-def _thumb(archive: Archive, wid: str, name: str, side: int) -> np.ndarray:
-    """(side, side, 3) BGR: the image, or a grey tile if the work has none."""
-    try:
-        data = np.frombuffer(archive.path(wid, name).read_bytes(), np.uint8)
-        img = cv2.imdecode(data, cv2.IMREAD_COLOR)
-    except (OSError, UserError):
-        img = None
+def _label(sheet: np.ndarray, text: str, at: tuple[int, int], width: int) -> None:
+    """One line of text, made smaller until it fits `width` pixels (a full work id is never cut)."""
+    font, scale = cv2.FONT_HERSHEY_SIMPLEX, 0.4
+    while scale > 0.2 and cv2.getTextSize(text, font, scale, 1)[0][0] > width:
+        scale -= 0.02
+    cv2.putText(sheet, text, at, font, scale, (40, 40, 40), 1, cv2.LINE_AA)
+
+
+def _thumb(archive: Archive, wid: str, names: tuple[str, ...], side: int) -> np.ndarray:
+    """(side, side, 3) BGR: the first of `names` the work has, fitted with its proportions on white; grey if none."""
+    img = None
+    for name in names:
+        try:
+            data = np.frombuffer(archive.path(wid, name).read_bytes(), np.uint8)
+            img = cv2.imdecode(data, cv2.IMREAD_COLOR)
+        except (OSError, UserError):
+            img = None
+        if img is not None:
+            break
     if img is None:
         return np.full((side, side, 3), 200, np.uint8)
-    return cv2.resize(img, (side, side), interpolation=cv2.INTER_AREA)
+    h, w = img.shape[:2]
+    k = side / max(h, w)
+    fw, fh = max(1, round(w * k)), max(1, round(h * k))
+    tile = np.full((side, side, 3), 255, np.uint8)
+    y0, x0 = (side - fh) // 2, (side - fw) // 2
+    tile[y0 : y0 + fh, x0 : x0 + fw] = cv2.resize(img, (fw, fh), interpolation=cv2.INTER_AREA)
+    return tile

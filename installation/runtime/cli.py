@@ -34,6 +34,8 @@ def config_from_args(args: argparse.Namespace, extra: list[str] | None = None) -
         overrides.append("display.hud=true")
     if args.model:
         overrides.append(f"model.path={_toml_str(args.model)}")
+        overrides.append('model.gpu_path=""')  # the named file is the model, on any provider
+        overrides.append('model.tier="auto"')
     if args.require_gpu:
         overrides.append("model.require_gpu=true")
     overrides += args.set

@@ -141,6 +141,7 @@ class Model:
         self._ort = ort
         self._bound: tuple[tuple[int, ...], Any, Any, Any] | None = None  # shape, binding, input, output
         self._use_binding = self.provider in GPU_PROVIDERS
+        self.tier = "cpu" if self.provider not in GPU_PROVIDERS else "gpu"  # open_tiered sets the chosen one
 
     def run_batch(self, x: np.ndarray) -> np.ndarray:
         """float32 [N, C, S, S] in [-1, 1] → float32 [N, C_out, S, S] in [-1, 1]."""
@@ -288,6 +289,28 @@ def open_model(path: Path, expect: ModelExpectation | None, settings: RuntimeSet
     return model
 
 
+def open_tiered(
+    cpu_path: str, gpu_path: str, tier: str, expect: ModelExpectation | None, settings: RuntimeSettings
+) -> Model:
+    """The tier that fits the provider really got: the GPU tier on a GPU, the CPU tier elsewhere; says which."""
+    from installation.core.tiers import first_choice, keep
+
+    gpu_provider = gpu_present() and any(ORT_NAMES[p] in available_providers() for p in ("tensorrt", "cuda"))
+    choice = first_choice(tier, cpu_path, gpu_path, bool(gpu_path) and Path(gpu_path).is_file(), gpu_provider)
+    if choice.tier == "gpu" and not Path(choice.path).is_file():
+        raise UserError(f'GPU tier {choice.path} does not exist: export one or set model.tier = "auto"')
+    model = open_model(Path(choice.path), expect, settings)
+    if not keep(choice, model.provider, forced=tier == "gpu"):
+        log.warning("GPU tier %s got %s, not a GPU: using the CPU tier %s", choice.path, model.provider, cpu_path)
+        choice = first_choice("cpu", cpu_path, gpu_path, False, False)
+        model = open_model(Path(cpu_path), expect, settings)
+    elif choice.tier == "gpu" and model.provider not in GPU_PROVIDERS:
+        log.warning("GPU tier forced but inference runs on %s: expect it to be slow", model.provider)
+    model.tier = choice.tier
+    log.warning("model tier: %s (%s), %s on %s", choice.tier, choice.reason, model.name, model.provider)
+    return model
+
+
 def _check_graph(path: Path, session: Any, meta: dict[str, str]) -> None:
     """The graph's own input shape must agree with its metadata (a hand-edited file does not)."""
     shape = session.get_inputs()[0].shape  # e.g. [1, 1, 256, 256] or ['batch', 1, 256, 256]
@@ -314,6 +337,7 @@ def describe(model: Model) -> dict[str, Any]:
         "name": model.name,
         "file": str(model.path),
         "provider": model.provider,
+        "tier": model.tier,
         "input_size": model.input_size,
         "sha256": model.sha256,
         "precision": model.metadata.get("precision", "fp32"),

@@ -139,7 +139,7 @@ class Show:
 
     # -- start-up -------------------------------------------------------------------------------------------
     def _open_model(self):  # noqa: ANN202 - the runtime's Model
-        from installation.runtime.inference import ModelExpectation, RuntimeSettings, open_model
+        from installation.runtime.inference import ModelExpectation, RuntimeSettings, open_tiered
 
         m = self.cfg.model
         settings = RuntimeSettings(
@@ -149,7 +149,8 @@ class Show:
             trt_cache_dir=str(self.cfg.resolve(m.trt_cache_dir)),
         )
         expect = ModelExpectation(kind="pix2pix", input_size=m.input_size, input_channels=1, output_channels=3)
-        return open_model(self.cfg.resolve(m.path), expect, settings)
+        gpu_path = str(self.cfg.resolve(m.gpu_path)) if m.gpu_path else ""
+        return open_tiered(str(self.cfg.resolve(m.path)), gpu_path, m.tier, expect, settings)
 
     def _open_display(self):  # noqa: ANN202 - pygame Surface
         if self.opts.headless:
@@ -165,6 +166,11 @@ class Show:
             else:
                 surface = pygame.display.set_mode((d.width, d.height), display=d.display_index)
             pygame.display.set_caption("live installation")
+            if not self.opts.headless:
+                from installation.adapters.window import warn_if_invisible
+
+                instead = "for frame files run `run.py demo --headless --out DIR`"
+                warn_if_invisible(pygame.display.get_driver(), "the show's window", instead)
         except pygame.error as e:
             raise UserError(
                 f"cannot open display {self.cfg.display.display_index} ({e}): connect a screen, set "

@@ -7,6 +7,8 @@ The training inputs carry those faults so the model answers sketches rather than
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -57,13 +59,19 @@ def select_strokes(lines: list[np.ndarray], size: int, rng: np.random.Generator)
     return out
 
 
-def degrade(lines: list[np.ndarray], size: int, rng: np.random.Generator) -> np.ndarray:
-    """A hand-drawn-looking sketch (size, size) uint8 (255 paper, 0 ink) of the outline polylines."""
-    img = np.full((size, size), PAPER, np.uint8)
+@dataclass(frozen=True)
+class HandStroke:
+    """One stroke as the hand drew it: its pen-down pieces (float px [K, 2]) and pen width in px."""
+
+    pieces: tuple[np.ndarray, ...]
+    width: int
+
+
+def hand_strokes(lines: list[np.ndarray], size: int, rng: np.random.Generator) -> list[HandStroke]:
+    """The strokes a visitor would draw of the outlines, in the outlines' order, each with its faults."""
     s = size / 256.0
     base_w = rng.uniform(0.6, 1.6) * s  # this "visitor's" pen
-    shift = 4
-    f = float(1 << shift)
+    out: list[HandStroke] = []
     for p in select_strokes(lines, size, rng):
         q = _resample(p, 3.0 * s)
         n = len(q)
@@ -82,16 +90,71 @@ def degrade(lines: list[np.ndarray], size: int, rng: np.random.Generator) -> np.
             gap = int(rng.integers(1, 3))
             pieces = [q[:cut], q[cut + gap :]]
         passes = 2 if rng.random() < 0.15 else 1  # drawn twice, slightly apart
+        drawn = []
         for k in range(passes):
             off = rng.normal(0, 1.0 * s, 2) if k else 0.0
-            for piece in pieces:
-                if len(piece) < 2:
-                    continue
-                w = max(1, round(base_w * rng.uniform(0.6, 1.3)))
-                pts = np.round((piece + off) * f).astype(np.int32).reshape(-1, 1, 2)
-                cv2.polylines(img, [pts], False, INK, w, cv2.LINE_AA, shift)
+            drawn += [piece + off for piece in pieces if len(piece) >= 2]
+        if drawn:
+            out.append(HandStroke(tuple(drawn), max(1, round(base_w * rng.uniform(0.6, 1.3)))))
+    return out
+
+
+def render(strokes: list[HandStroke], size: int, img: np.ndarray | None = None) -> np.ndarray:
+    """Strokes drawn in order onto paper (size, size) uint8 (255 paper, 0 ink); onto `img` when given."""
+    img = np.full((size, size), PAPER, np.uint8) if img is None else img
+    shift = 4
+    f = float(1 << shift)
+    for st in strokes:
+        for piece in st.pieces:
+            pts = np.round(piece * f).astype(np.int32).reshape(-1, 1, 2)
+            cv2.polylines(img, [pts], False, INK, st.width, cv2.LINE_AA, shift)
+    return img
+
+
+def stray_marks(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    size = img.shape[0]
+    s = size / 256.0
     for _ in range(int(rng.poisson(0.6))):  # stray marks
         x, y = rng.uniform(0, size, 2)
         d = rng.normal(0, 4 * s, 2)
         cv2.line(img, (int(x), int(y)), (int(x + d[0]), int(y + d[1])), INK, 1, cv2.LINE_AA)
     return img
+
+
+def degrade(lines: list[np.ndarray], size: int, rng: np.random.Generator) -> np.ndarray:
+    """A hand-drawn-looking sketch (size, size) uint8 (255 paper, 0 ink) of the outline polylines."""
+    return stray_marks(render(hand_strokes(lines, size, rng), size), rng)
+
+
+@dataclass(frozen=True)
+class PartialSketch:
+    """A drawing caught part-way: `before` (first k-1 strokes), `after` (first k), and where stroke k is not."""
+
+    before: np.ndarray  # (S, S) uint8
+    after: np.ndarray  # (S, S) uint8: the training input
+    far: np.ndarray  # (S, S) bool: more than `far_px` from the newest stroke (stroke k)
+    k: int  # strokes in `after`
+    n: int  # strokes in the whole drawing
+
+
+def partial_sketch(
+    lines: list[np.ndarray], size: int, rng: np.random.Generator, p_partial: float = 0.5, far_px: float = 20.0
+) -> PartialSketch:
+    """A prefix of the hand's strokes (kept in drawing order) and the same prefix less its newest stroke.
+
+    With probability 1 - p_partial the drawing is complete (k = n); otherwise k is uniform in
+    [ceil(n/4), n - 1]. far_px is at 256² and scales with the size.
+    """
+    strokes = hand_strokes(lines, size, rng)
+    n = len(strokes)
+    if n == 0:
+        blank = np.full((size, size), PAPER, np.uint8)
+        return PartialSketch(blank, blank.copy(), np.ones((size, size), bool), 0, 0)
+    k = n
+    if n >= 2 and rng.random() < p_partial:
+        k = int(rng.integers(max(1, -(-n // 4)), n))
+    before = stray_marks(render(strokes[: k - 1], size), rng)
+    after = render(strokes[k - 1 : k], size, before.copy())
+    newest = render(strokes[k - 1 : k], size)
+    dist = cv2.distanceTransform((newest > 127).astype(np.uint8), cv2.DIST_L2, 3)
+    return PartialSketch(before, after, dist > far_px * size / 256.0, k, n)

@@ -10,6 +10,8 @@ from installation.core.errors import UserError
 
 RESOLUTIONS = (128, 256, 512)
 NORMS = ("instance", "batch")
+UPSAMPLES = ("transpose", "resize")  # transpose: the reference (lattice-prone); resize: conv, then bilinear ×2
+GAN_LOSSES = ("vanilla", "lsgan", "hinge")
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,8 @@ class Pix2PixConfig:
     norm: str = "instance"
     dropout: float = 0.0  # on the three innermost up blocks, as the reference (0.5 there)
     n_layers_d: int = 3  # PatchGAN depth: 3 gives the 70×70 receptive field
+    upsample: str = "transpose"  # older checkpoints have no key: they are the reference transposed convs
+    num_d: int = 1  # discriminators at full, 1/2, 1/4 … scale (pix2pixHD uses 3)
 
     def __post_init__(self) -> None:
         if self.resolution not in RESOLUTIONS:
@@ -30,6 +34,10 @@ class Pix2PixConfig:
             raise UserError(f"pix2pix norm must be one of {NORMS}, got {self.norm!r}")
         if min(self.input_nc, self.output_nc, self.ngf, self.ndf, self.n_layers_d) <= 0:
             raise UserError("pix2pix channel counts, widths and n_layers_d must be positive")
+        if self.upsample not in UPSAMPLES:
+            raise UserError(f"pix2pix upsample must be one of {UPSAMPLES}, got {self.upsample!r}")
+        if not 1 <= self.num_d <= 4:
+            raise UserError(f"pix2pix num_d must be 1..4, got {self.num_d}")
         if not 0.0 <= self.dropout < 1.0:
             raise UserError(f"pix2pix dropout must be in [0, 1), got {self.dropout}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -30,3 +31,90 @@ def ssim(a: torch.Tensor, b: torch.Tensor) -> float:
     c1, c2 = 0.01**2, 0.03**2
     s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
     return float(s.mean())
+
+
+# -- what a visitor sees: lattice grain, sharpness, far-field flicker (numpy, on uint8 answers) ----------------
+LATTICE_PERIODS = (2, 4, 8)
+
+
+def _grey(img: np.ndarray) -> np.ndarray:
+    """(H, W) or (H, W, 3) uint8 → (H, W) float64 luminance in [0, 1]."""
+    a = img.astype(np.float64) / 255.0
+    return a if a.ndim == 2 else a @ np.array([0.299, 0.587, 0.114])
+
+
+def lattice_peak(img: np.ndarray) -> float:
+    """Max over the period-2/4/8 lattice frequencies of the power there over the power around it.
+
+    The answer's luminance (mean removed, Hann-windowed so the image's borders do not leak a cross into the
+    spectrum) → |FFT|². For each lattice frequency (multiples of N/p on each axis, not the origin) the peak is
+    the largest power within ±1 bin, and the reference is the mean power of the frequencies 2–4 bins away: the
+    ring of the same radius within that band for a point off the axes, and the same axis for a point on one (an
+    axis-aligned edge spreads its power along the axis, which is drawing, not grain). A checkerboard from
+    strided up-convolutions stands out by hundreds or more; a drawing without one by a few. The answer is judged
+    as shown, in 8-bit levels: the reference is floored at the power 8-bit rounding noise puts in a bin, so a
+    smooth image with almost no fine detail does not turn an invisible ripple into a large ratio.
+    """
+    g = _grey(np.clip(np.rint(img), 0, 255) if img.dtype != np.uint8 else img)
+    n = g.shape[0]
+    if g.shape[0] != g.shape[1] or n % 8:
+        raise ValueError(f"lattice_peak wants a square image with a side divisible by 8, got {g.shape}")
+    w = np.hanning(n)
+    p = np.abs(np.fft.fft2((g - g.mean()) * w[:, None] * w[None, :])) ** 2  # [N, N]
+    f = np.fft.fftfreq(n) * n  # integer frequencies, signed
+    radius = np.hypot(f[:, None], f[None, :])
+    lattice = {(i * n // per % n, j * n // per % n) for per in LATTICE_PERIODS for i in range(per) for j in range(per)}
+    lattice.discard((0, 0))
+    floor = (1 / 255) ** 2 / 12 * float((w**2).sum()) ** 2  # rounding noise: variance q²/12, Hann-weighted
+    offs = [d for d in range(-4, 5) if abs(d) >= 2]
+    best = 0.0
+    for u, v in sorted(lattice):
+        peak = p[np.ix_([(u + d) % n for d in (-1, 0, 1)], [(v + d) % n for d in (-1, 0, 1)])].max()
+        if u == 0:
+            ref = p[0, [(v + d) % n for d in offs]]
+        elif v == 0:
+            ref = p[[(u + d) % n for d in offs], 0]
+        else:
+            rows = [(u + d) % n for d in range(-4, 5)]
+            cols = [(v + d) % n for d in range(-4, 5)]
+            box = p[np.ix_(rows, cols)]
+            dist = np.maximum(*np.abs(np.meshgrid(np.arange(-4, 5), np.arange(-4, 5), indexing="ij")))
+            same_radius = np.abs(radius[np.ix_(rows, cols)] - radius[u, v]) <= 2.5
+            ref = box[(dist >= 2) & same_radius]
+        best = max(best, float(peak / max(float(ref.mean()), floor)))
+    return best
+
+
+def laplacian_energy(img: np.ndarray) -> float:
+    """Mean squared Laplacian of the luminance at half resolution (2×2 area averages): how much structure
+    an image holds at the scale of lines and features. Halving first makes it blind to period-2 grain, which
+    would otherwise count as detail (the lattice is measured on its own by lattice_peak)."""
+    import cv2
+
+    g = _grey(img)
+    half = cv2.resize(g, (g.shape[1] // 2, g.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    return float((cv2.Laplacian(half, cv2.CV_64F) ** 2).mean())
+
+
+def sharpness(answer: np.ndarray, target: np.ndarray) -> float:
+    """Laplacian energy of the answer over the target's (both at half resolution): < 1 softer, 1 as crisp."""
+    return laplacian_energy(answer) / max(laplacian_energy(target), 1e-12)
+
+
+def far_flicker(before: np.ndarray, after: np.ndarray, newest_ink: np.ndarray, far_px: float = 20.0) -> float | None:
+    """Mean |after - before| (0..1) over the pixels more than far_px (at 256²) from the newest stroke.
+
+    before/after: two consecutive answers (H, W, 3) uint8; newest_ink: (H, W) bool, the stroke added between
+    them. None when no pixel is far enough (the stroke covers the page).
+    """
+    import cv2
+
+    h = newest_ink.shape[0]
+    dist = cv2.distanceTransform((~newest_ink).astype(np.uint8), cv2.DIST_L2, 3)  # px to the newest ink
+    far = dist > far_px * h / 256.0
+    if not newest_ink.any() or not far.any():
+        return None
+    diff = np.abs(after.astype(np.float64) - before.astype(np.float64)) / 255.0
+    if diff.ndim == 3:
+        diff = diff.mean(axis=2)
+    return float(diff[far].mean())

@@ -4,6 +4,12 @@ The U-Net is built from the innermost block outwards, each block wrapping the pr
     down: Conv4x4/2 (LeakyReLU 0.2 before it, norm after it)  up: ReLU, ConvTranspose4x4/2, norm (+dropout)
 Outermost: no norm, Tanh out. Innermost: no norm on the down conv. Conv bias only with instance norm, as
 the reference (batch norm's shift makes the bias redundant).
+
+`upsample = "resize"` replaces every transposed convolution (whose overlapping 4×4/2 kernels print a
+period-2/4/8 lattice on the answer) by Conv3x3 at the low resolution, norm, then bilinear ×2: bilinear
+interpolation has no response at the lattice frequency, so nothing can learn a checkerboard, and the conv at
+half resolution costs about half of the transposed one. The outermost block then convolves the up-sampled
+features together with the input sketch at full resolution (Conv3x3 → Tanh), so pen lines stay sharp.
 """
 
 from __future__ import annotations
@@ -31,12 +37,17 @@ class UnetBlock(nn.Module):
         outermost: bool = False,
         innermost: bool = False,
         dropout: float = 0.0,
+        upsample: str = "transpose",
     ) -> None:
         super().__init__()
         self.outermost = outermost
+        self.resize = upsample == "resize"
         in_nc = outer_nc if in_nc is None else in_nc
         bias = norm == "instance"
         down_conv = nn.Conv2d(in_nc, inner_nc, 4, 2, 1, bias=bias)
+        if self.resize:
+            self._build_resize(outer_nc, inner_nc, in_nc, sub, norm, down_conv, outermost, innermost, dropout, bias)
+            return
         if outermost:
             up_conv = nn.ConvTranspose2d(inner_nc * 2, outer_nc, 4, 2, 1)
             layers: list[nn.Module] = [down_conv, sub, nn.ReLU(True), up_conv, nn.Tanh()]  # type: ignore[list-item]
@@ -51,8 +62,40 @@ class UnetBlock(nn.Module):
                 layers.append(nn.Dropout(dropout))
         self.model = nn.Sequential(*layers)
 
+    def _build_resize(  # noqa: PLR0913 - mirrors __init__
+        self,
+        outer_nc: int,
+        inner_nc: int,
+        in_nc: int,
+        sub: nn.Module | None,
+        norm: str,
+        down_conv: nn.Conv2d,
+        outermost: bool,
+        innermost: bool,
+        dropout: float,
+        bias: bool,
+    ) -> None:
+        up_in = inner_nc if innermost else inner_nc * 2
+        up2 = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
+        if outermost:
+            mid = max(outer_nc, inner_nc // 2)
+            self.model = nn.Sequential(down_conv, sub, nn.ReLU(True), nn.Conv2d(up_in, mid, 3, 1, 1), up2)  # type: ignore[arg-type]
+            self.final = nn.Sequential(nn.LeakyReLU(0.2, True), nn.Conv2d(mid + in_nc, outer_nc, 3, 1, 1), nn.Tanh())
+            return
+        # the innermost works at 1×1 (no statistics to normalise): its global code goes up un-normalised
+        up_norm = [] if innermost else [norm_layer(norm, outer_nc)]
+        up = [nn.ReLU(True), nn.Conv2d(up_in, outer_nc, 3, 1, 1, bias=bias or innermost), *up_norm, up2]
+        if dropout > 0 and not innermost:
+            up.append(nn.Dropout(dropout))
+        down: list[nn.Module] = [nn.LeakyReLU(0.2, True), down_conv]
+        if not innermost:
+            down += [norm_layer(norm, inner_nc), sub]  # type: ignore[list-item]
+        self.model = nn.Sequential(*down, *up)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.outermost:
+            if self.resize:  # [N, mid, S, S] features beside the sketch itself → [N, out, S, S]
+                return self.final(torch.cat([self.model(x), x], 1))
             return self.model(x)
         return torch.cat([x, self.model(x)], 1)  # skip: [N, C_in + C_out, H, W]
 
@@ -62,14 +105,14 @@ class UnetGenerator(nn.Module):
 
     def __init__(self, cfg: Pix2PixConfig) -> None:
         super().__init__()
-        ngf, norm = cfg.ngf, cfg.norm
-        block = UnetBlock(ngf * 8, ngf * 8, None, None, norm, innermost=True)
+        ngf, norm, up = cfg.ngf, cfg.norm, cfg.upsample
+        block = UnetBlock(ngf * 8, ngf * 8, None, None, norm, innermost=True, upsample=up)
         for _ in range(cfg.depth - 5):  # the 8·ngf blocks between the innermost and the 4·ngf one
-            block = UnetBlock(ngf * 8, ngf * 8, None, block, norm, dropout=cfg.dropout)
-        block = UnetBlock(ngf * 4, ngf * 8, None, block, norm)
-        block = UnetBlock(ngf * 2, ngf * 4, None, block, norm)
-        block = UnetBlock(ngf, ngf * 2, None, block, norm)
-        self.model = UnetBlock(cfg.output_nc, ngf, cfg.input_nc, block, norm, outermost=True)
+            block = UnetBlock(ngf * 8, ngf * 8, None, block, norm, dropout=cfg.dropout, upsample=up)
+        block = UnetBlock(ngf * 4, ngf * 8, None, block, norm, upsample=up)
+        block = UnetBlock(ngf * 2, ngf * 4, None, block, norm, upsample=up)
+        block = UnetBlock(ngf, ngf * 2, None, block, norm, upsample=up)
+        self.model = UnetBlock(cfg.output_nc, ngf, cfg.input_nc, block, norm, outermost=True, upsample=up)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
@@ -94,6 +137,36 @@ class PatchDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
+
+    def features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Each activation (after every LeakyReLU) and the logits last: what feature matching compares."""
+        out = []
+        for layer in self.model:
+            x = layer(x)
+            if isinstance(layer, nn.LeakyReLU):
+                out.append(x)
+        out.append(x)
+        return out
+
+
+class MultiScaleDiscriminator(nn.Module):
+    """num_d PatchGANs on the pair at full, 1/2, 1/4 … scale (pix2pixHD): coarse ones judge the whole face,
+    the full-scale one judges line and texture. features() → one list of activations + logits per scale."""
+
+    def __init__(self, cfg: Pix2PixConfig) -> None:
+        super().__init__()
+        self.ds = nn.ModuleList(PatchDiscriminator(cfg) for _ in range(cfg.num_d))
+
+    def features(self, x: torch.Tensor) -> list[list[torch.Tensor]]:
+        out = []
+        for i, d in enumerate(self.ds):
+            if i:
+                x = nn.functional.avg_pool2d(x, 3, 2, 1, count_include_pad=False)  # [N, C, S/2^i, S/2^i]
+            out.append(d.features(x))
+        return out
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return [f[-1] for f in self.features(x)]
 
 
 def init_weights(net: nn.Module, gain: float = 0.02) -> None:

@@ -113,6 +113,7 @@ def test_tiny_clip_embeddings_are_normalised_for_any_size_and_differentiable() -
         model.encode_image(torch.rand(3, 32, 32))
 
 
+@pytest.mark.slow
 def test_training_loss_falls() -> None:
     torch.manual_seed(0)
     model = tiny_clip(seed=0).train()
@@ -178,6 +179,7 @@ TINY_OPEN_CLIP = {
 }
 
 
+@pytest.mark.slow
 def test_open_clip_state_dict_loads_with_named_or_inferred_architecture(tmp_path: Path) -> None:
     import open_clip
 
@@ -240,6 +242,7 @@ def _run(*argv: str) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
 
 
+@pytest.mark.slow
 def test_build_train_eval_export_score(tmp_path: Path) -> None:
     """build-data clip on the SVG fixtures; train-clip, clip-eval, export --kind clip and clip-score on a pack."""
     out = _run(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from installation.core.errors import UserError
 from models.data.dataset import open_pairs, rasterize_val_sketches
@@ -41,6 +42,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_builder_counts_skips_and_manifest(built: Path) -> None:
     m = json.loads((built / "manifest.json").read_text())
     assert m["seen"] == 7 and m["used"] == 6 and m["people"] == 3
@@ -140,6 +142,7 @@ def test_too_few_items_is_a_clear_error(tmp_path: Path) -> None:
     assert r.returncode == 2 and "error: only" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_train_command_runs_end_to_end(built: Path, tmp_path: Path) -> None:
     cmd = [
         sys.executable,
@@ -179,3 +182,78 @@ def test_train_command_runs_end_to_end(built: Path, tmp_path: Path) -> None:
     )
     assert r2.returncode == 0, r2.stderr[-2000:]
     assert json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])["epoch"] == 3
+
+
+def test_partial_sketch_is_a_prefix_in_drawing_order() -> None:
+    from models.data.degrade import hand_strokes, partial_sketch, render
+
+    d = load_drawing(FIX / "people" / "buddy01.svg", 256)
+    strokes = hand_strokes(d.outlines, 256, np.random.default_rng(5))
+    assert len(strokes) >= 4
+    # every prefix's ink contains the previous prefix's ink: strokes are only ever added, in order
+    prev = render(strokes[:1], 256) < 128
+    for k in range(2, len(strokes) + 1):
+        now = render(strokes[:k], 256) < 128
+        assert (now | ~prev).all()
+        prev = now
+    seen_partial = False
+    for seed in range(12):
+        ps = partial_sketch(d.outlines, 256, np.random.default_rng(seed), p_partial=0.7)
+        assert 1 <= ps.k <= ps.n
+        same = hand_strokes(d.outlines, 256, np.random.default_rng(seed))
+        # `before` is the first k-1 strokes of the same hand, `after` adds stroke k; stray marks only in both
+        ink_after, ink_before = ps.after < 128, ps.before < 128
+        assert (ink_after | ~ink_before).all()
+        newest = render(same[ps.k - 1 : ps.k], 256) < 128
+        assert (ink_after[newest]).all()
+        assert not ps.far[newest].any() and ps.far.any()
+        seen_partial |= ps.k < ps.n
+    assert seen_partial
+
+
+def test_partial_dataset_items_carry_before_and_far(built: Path) -> None:
+    ds = open_pairs(built, "train", 128, augment=True, seed=0, partial=0.5)
+    it = ds[0]
+    assert it["sketch"].shape == it["before"].shape == it["far"].shape == (1, 128, 128)
+    far = it["far"][0].bool()
+    # the sketch and the sketch less its newest stroke agree wherever the stroke is far away
+    assert far.any() and torch.equal(it["sketch"][0][far] < 0, it["before"][0][far] < 0)
+
+
+def test_pack_split_into_parts_reads_as_the_same_pack(built: Path, tmp_path: Path) -> None:
+    from models.data.pack import split_pack
+
+    whole = Pack(built)
+    parts = split_pack(built / "pack.npz", tmp_path / "parts", max_mb=0.03)
+    assert len(parts) >= 2 and all(p.stat().st_size < 0.05 * 2**20 for p in parts)
+    merged = Pack(tmp_path / "parts")
+    assert merged.ids == whole.ids and merged.splits == whole.splits and list(merged.person) == list(whole.person)
+    for i in range(len(whole)):
+        assert np.array_equal(merged.target(i), whole.target(i))
+        a, b = merged.outlines(i), whole.outlines(i)
+        assert len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+@pytest.mark.slow
+def test_train_distils_a_teacher_into_a_smaller_student(built: Path, tmp_path: Path) -> None:
+    import torch
+
+    from models.pix2pix.checkpoint import read_checkpoint, save_checkpoint
+    from models.pix2pix.config import Pix2PixConfig
+    from models.pix2pix.networks import UnetGenerator
+
+    tcfg = Pix2PixConfig(ngf=8, resolution=128, upsample="resize")
+    save_checkpoint(tmp_path / "teacher.pt", UnetGenerator(tcfg), tcfg)
+    cmd = [sys.executable, str(ROOT / "run.py"), "train", "--data", str(built), "--out", str(tmp_path / "s")]
+    cmd += ["--resolution", "128", "--ngf", "4", "--ndf", "4", "--batch-size", "2", "--epochs", "1"]
+    cmd += ["--epochs-decay", "0", "--workers", "0", "--val-items", "2", "--teacher", str(tmp_path / "teacher.pt")]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    state = read_checkpoint(tmp_path / "s" / "last.pt")
+    maps = state["feature_maps"]
+    # one 1×1 map per inner block, from the student's channels to the teacher's
+    weights = [v for k, v in maps.items() if k.endswith("weight")]
+    assert len(weights) == tcfg.depth - 1 and all(w.shape[-2:] == (1, 1) for w in weights)
+    assert weights[0].shape[:2] == torch.Size([16, 8])  # outermost inner block: teacher 2·8, student 2·4
+    bad = subprocess.run([*cmd[:-1], str(tmp_path / "none.pt")], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "does not exist" in bad.stderr and "Traceback" not in bad.stderr

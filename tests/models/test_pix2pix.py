@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -7,8 +8,15 @@ import torch.nn.functional as F
 from installation.core.errors import UserError
 from models.pix2pix.checkpoint import load_generator, save_checkpoint
 from models.pix2pix.config import Pix2PixConfig
-from models.pix2pix.metrics import l1, ssim
-from models.pix2pix.networks import PatchDiscriminator, UnetGenerator, count_parameters, init_weights
+from models.pix2pix.losses import GAN_LOSSES, d_loss, far_consistency, feature_matching, g_loss
+from models.pix2pix.metrics import l1, lattice_peak, ssim
+from models.pix2pix.networks import (
+    MultiScaleDiscriminator,
+    PatchDiscriminator,
+    UnetGenerator,
+    count_parameters,
+    init_weights,
+)
 
 
 def test_reference_parameter_counts() -> None:
@@ -49,6 +57,7 @@ def _batch() -> tuple[torch.Tensor, torch.Tensor]:
     return x, y
 
 
+@pytest.mark.slow
 def test_one_batch_overfit_drives_l1_down() -> None:
     torch.manual_seed(0)
     g = UnetGenerator(Pix2PixConfig(ngf=8, resolution=128))
@@ -65,6 +74,7 @@ def test_one_batch_overfit_drives_l1_down() -> None:
     assert last < first / 4, (first, last)
 
 
+@pytest.mark.slow
 def test_checkpoint_round_trip_gives_identical_outputs(tmp_path: Path) -> None:
     cfg = Pix2PixConfig(ngf=4, resolution=128)
     g = UnetGenerator(cfg).eval()
@@ -92,3 +102,78 @@ def test_metrics() -> None:
     a = torch.rand(1, 3, 32, 32) * 2 - 1
     assert l1(a, a) == 0 and abs(ssim(a, a) - 1) < 1e-4
     assert ssim(a, -a) < 0.5 and l1(a, -a) > 0.5
+
+
+def _answer_at_init(upsample: str, seed: int) -> np.ndarray:
+    torch.manual_seed(seed)
+    g = UnetGenerator(Pix2PixConfig(ngf=8, upsample=upsample))
+    init_weights(g)
+    with torch.no_grad():
+        y = g.eval()(torch.ones(1, 1, 256, 256))[0]  # blank paper in
+    return ((y.permute(1, 2, 0).numpy() + 1) * 127.5).clip(0, 255)  # (256, 256, 3)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_resize_upsampling_starts_free_of_the_lattice(seed: int) -> None:
+    # from a constant input at initialisation: transposed convolutions already print a checkerboard,
+    # conv + bilinear up-sampling does not
+    resize, transpose = _answer_at_init("resize", seed), _answer_at_init("transpose", seed)
+    assert resize.std() > 1  # not trivially flat: there is structure, just no lattice
+    assert lattice_peak(resize) < 20
+    assert lattice_peak(transpose) > 500
+
+
+def test_resize_generator_shapes_range_and_cost() -> None:
+    cfg = Pix2PixConfig(ngf=16, upsample="resize")
+    g = UnetGenerator(cfg).eval()
+    y = g(torch.rand(2, 1, 256, 256) * 2 - 1)
+    assert y.shape == (2, 3, 256, 256) and y.abs().max() <= 1
+    # cheaper than the reference up-convolutions at the same width
+    assert count_parameters(g) < count_parameters(UnetGenerator(Pix2PixConfig(ngf=16)))
+    with pytest.raises(UserError, match="upsample"):
+        Pix2PixConfig(upsample="deconv")
+
+
+def test_multiscale_discriminator_and_losses() -> None:
+    cfg = Pix2PixConfig(ndf=8, num_d=3)
+    d = MultiScaleDiscriminator(cfg)
+    pair = torch.rand(2, 4, 256, 256)
+    feats = d.features(pair)
+    assert len(feats) == 3 and [f[-1].shape[-1] for f in feats] == [30, 14, 6]  # 256, 128, 64 inputs
+    real, fake = d(pair), d(torch.zeros_like(pair))
+    for kind in GAN_LOSSES:
+        assert d_loss(kind, real, fake).ndim == 0 and g_loss(kind, fake).ndim == 0
+    # least squares and hinge: a discriminator that is right everywhere has zero loss
+    ones, minus = [torch.ones(1, 1, 4, 4)], [-torch.ones(1, 1, 4, 4)]
+    assert d_loss("hinge", ones, minus) == 0
+    assert d_loss("lsgan", ones, [torch.zeros(1, 1, 4, 4)]) == 0
+    assert feature_matching(feats, feats) == 0
+    assert feature_matching(feats, d.features(torch.zeros_like(pair))) > 0
+
+
+def test_far_consistency_only_counts_far_pixels() -> None:
+    a = torch.zeros(1, 3, 8, 8)
+    b = a.clone()
+    b[..., :4] = 1  # changed on the left half only
+    far = torch.zeros(1, 1, 8, 8)
+    far[..., 4:] = 1  # the right half is far from the newest stroke
+    assert far_consistency(a, b, far) == 0
+    far[..., :] = 1
+    assert abs(float(far_consistency(a, b, far)) - 0.5) < 1e-6
+
+
+def test_init_from_copies_the_encoder_only(tmp_path: Path) -> None:
+    from models.pix2pix.train import init_from
+
+    old_cfg = Pix2PixConfig(ngf=4, resolution=128)
+    old = UnetGenerator(old_cfg)
+    save_checkpoint(tmp_path / "old.pt", old, old_cfg)
+    new = UnetGenerator(Pix2PixConfig(ngf=4, resolution=128, upsample="resize"))
+    copied = init_from(new, tmp_path / "old.pt")
+    down = [k for k, v in old.state_dict().items() if v.ndim == 4 and v.shape[-1] == 4 and "model" in k]
+    mine = new.state_dict()
+    shared = [k for k in down if k in mine and mine[k].shape == old.state_dict()[k].shape]
+    assert copied >= len(shared) > 0
+    assert all(torch.equal(mine[k], old.state_dict()[k]) for k in shared)
+    with pytest.raises(UserError, match="no generator tensor"):
+        init_from(UnetGenerator(Pix2PixConfig(ngf=8, resolution=128, upsample="resize")), tmp_path / "old.pt")

@@ -38,6 +38,7 @@ def _brute_force(
     return img.reshape(3, size, size)
 
 
+@pytest.mark.slow
 def test_rasteriser_matches_brute_force_and_draws_where_the_stroke_is() -> None:
     g = torch.Generator().manual_seed(1)
     ctrl = torch.rand(12, 7, 2, generator=g)
@@ -101,6 +102,7 @@ def _image_target(clip: torch.nn.Module) -> Target:
     return Target(emb, torch.ones(1))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["strokes", "pixels"])
 def test_loss_falls_over_steps_for_a_fixed_target(kind: str) -> None:
     torch.manual_seed(0)
@@ -113,6 +115,7 @@ def test_loss_falls_over_steps_for_a_fixed_target(kind: str) -> None:
     assert np.mean(losses[-5:]) < 0.9 * np.mean(losses[:5]), losses  # a random tiny CLIP: small absolute values
 
 
+@pytest.mark.slow
 def test_portrait_keeps_the_sketch_and_loss_falls() -> None:
     from models.steer.portrait import PortraitGenerator, load_portrait_generator
 
@@ -131,6 +134,7 @@ def test_portrait_keeps_the_sketch_and_loss_falls() -> None:
     assert all(not p.requires_grad for p in g.parameters())
 
 
+@pytest.mark.slow
 def test_set_prompt_from_another_thread_retargets_without_restart() -> None:
     st = Steerer(tiny_clip(0), StrokesGenerator(size=48, n_strokes=6), "a cat", NO_NOISE)
     opt = st.opt
@@ -147,6 +151,7 @@ def test_set_prompt_from_another_thread_retargets_without_restart() -> None:
     assert st.target is not None and st.target.weights.tolist() == [2.0, -0.5]
 
 
+@pytest.mark.slow
 def test_stop_event_ends_the_run_between_steps() -> None:
     st = Steerer(tiny_clip(0), PixelsGenerator(size=32), "a cat", NO_NOISE)
     stop = threading.Event()
@@ -177,6 +182,7 @@ def _steer_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT)
 
 
+@pytest.mark.slow
 def test_cli_malformed_prompt_is_one_line_and_exit_2(tmp_path: Path) -> None:
     r = _steer_cli("--prompt", "a cat:heavy | dog", "--out", str(tmp_path / "x.png"))
     assert r.returncode == 2
@@ -185,6 +191,7 @@ def test_cli_malformed_prompt_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert r.returncode == 2 and "none.pt" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_cli_writes_png_and_mm_svg(tmp_path: Path) -> None:
     from installation.core.svg_paths import read_svg_paths
     from models.clip.checkpoint import save_checkpoint

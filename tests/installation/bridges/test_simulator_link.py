@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from installation.adapters.plotter_link import PlotStreamer
 
@@ -97,6 +98,7 @@ def _drawn(out: Path) -> list[dict]:
     return rows
 
 
+@pytest.mark.slow
 def test_lossy_link_and_killed_bridge_draw_every_path_exactly_once(tmp_path: Path, free_udp_port: int) -> None:
     rng = np.random.default_rng(1)
     plan = [

@@ -51,3 +51,14 @@ def test_bad_venue_file(tmp_path: Path) -> None:
         load_config(bad)
     with pytest.raises(UserError, match="does not exist"):
         load_config(tmp_path / "missing.toml")
+
+
+def test_model_tier_is_checked_at_load() -> None:
+    from installation.core.config import load_config
+
+    assert load_config(None, []).model.tier == "auto"
+    with pytest.raises(UserError, match="model.tier"):
+        load_config(None, ['model.tier="fast"'])
+    with pytest.raises(UserError, match="gpu_path"):
+        load_config(None, ['model.tier="gpu"'])
+    assert load_config(None, ['model.tier="gpu"', 'model.gpu_path="g.onnx"']).model.tier == "gpu"

@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from installation.core.face_sketch import STYLES, plan_portrait, sketch_face, thin
+from installation.core.centreline import thin
+from installation.core.face_sketch import STYLES, plan_portrait, sketch_face
 from installation.core.plotpaths import PaperMapping, paper_size, path_length
 
 FACE = Path(__file__).resolve().parents[2] / "fixtures" / "faces" / "face.jpg"

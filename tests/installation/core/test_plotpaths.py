@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 import pytest
 
@@ -13,7 +14,7 @@ from installation.core.plotpaths import (
     stats,
     travel,
 )
-from installation.core.vectorise import vectorise
+from installation.core.vectorise import trace, vectorise
 
 
 def _random_paths(n: int, seed: int = 0) -> list[np.ndarray]:
@@ -83,3 +84,32 @@ def test_prepare_and_stats() -> None:
     out = prepare(paths, tolerance=0.05, merge_tol=0.0)
     st = stats(out)
     assert st.paths == 50 and st.pen_up_mm == pytest.approx(travel(out))
+
+
+def test_vectorise_draws_a_line_drawing_once_along_its_centre() -> None:
+    # the old outline tracer drew both sides of every pen line: twice the length
+    img = np.full((512, 512), 255, np.uint8)
+    lines = [((40, 60), (470, 90)), ((60, 440), (300, 120)), ((420, 460), (380, 150))]
+    for a, b in lines:
+        cv2.line(img, a, b, 0, 2, cv2.LINE_AA)
+    cv2.circle(img, (256, 300), 80, 0, 2, cv2.LINE_AA)
+    drawn = sum(float(np.hypot(b[0] - a[0], b[1] - a[1])) for a, b in lines) + 2 * np.pi * 80
+    traced = trace(img)
+    assert traced.contours == [] and traced.hatching == []  # no tone: nothing but the lines
+    total = sum(s.length for s in traced.lines)
+    assert abs(total - drawn) < 0.05 * drawn
+    assert all(2.0 <= float(np.median(s.widths)) <= 4.0 for s in traced.lines if s.length > 20)  # 2 px, anti-aliased
+    canvas_total = sum(path_length(p) for p in vectorise(img, 1024))
+    assert abs(canvas_total - drawn * 2) < 0.06 * drawn * 2  # the same, on a canvas twice the image's size
+
+
+def test_trace_keeps_the_image_aspect_and_hatches_areas_not_lines() -> None:
+    img = np.full((300, 600), 255, np.uint8)
+    img[100:200, 350:550] = 30  # a solid dark area: outline and cross-hatching
+    cv2.line(img, (20, 20), (300, 280), 0, 1, cv2.LINE_AA)  # a pen line: a centre line, no hatching around it
+    d = trace(img)
+    assert d.size == (600, 300)
+    assert len(d.lines) >= 1 and max(s.length for s in d.lines) > 0.9 * np.hypot(280, 260)
+    hatch = np.concatenate(d.hatching)
+    assert hatch[:, 0].min() > 330 and hatch[:, 0].max() < 570  # only in the dark area
+    assert hatch[:, 1].min() > 85 and hatch[:, 1].max() < 215

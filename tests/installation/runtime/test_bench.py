@@ -76,6 +76,7 @@ def test_missing_model_is_a_user_error(tmp_path: Path) -> None:
         bench.main(parse(["--json", str(tmp_path / "b.json"), "--model", str(tmp_path / "nope.onnx"), "--skip-e2e"]))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-CUDA path")
 def test_gpu_bench_without_cuda_says_so() -> None:
     script = str(ROOT / "benchmarks" / "gpu_bench.py")

@@ -138,3 +138,21 @@ def test_metadata_that_lies_about_the_graph(model_file: Path, tmp_path: Path) ->
     onnx.save(proto, str(path))
     with pytest.raises(UserError, match=r"edited\.onnx has input shape \[1, 1, 256, 256\]"):
         open_model(path, None, CPU)
+
+
+@needs_cpu_only
+def test_tier_from_the_provider_really_got(model_file: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    gpu_copy = tmp_path / "gpu_tier.onnx"
+    gpu_copy.write_bytes(model_file.read_bytes())
+    expect = ModelExpectation("pix2pix", 256, 1, 3)
+    with caplog.at_level(logging.WARNING, logger="installation.runtime.inference"):
+        m = inf.open_tiered(str(model_file), str(gpu_copy), "auto", expect, CPU)
+    assert m.tier == "cpu" and m.path == model_file and "model tier: cpu" in caplog.text
+    # forced onto the GPU tier on a CPU-only machine: it runs, and says loudly that it is slow
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="installation.runtime.inference"):
+        forced = inf.open_tiered(str(model_file), str(gpu_copy), "gpu", expect, CPU)
+    assert forced.tier == "gpu" and forced.path == gpu_copy and "expect it to be slow" in caplog.text
+    assert inf.describe(forced)["tier"] == "gpu"
+    with pytest.raises(UserError, match="GPU tier .* does not exist"):
+        inf.open_tiered(str(model_file), str(tmp_path / "none.onnx"), "gpu", expect, CPU)

@@ -51,3 +51,64 @@ def test_bad_inputs_are_one_line(tmp_path: Path) -> None:
     assert r.returncode == 2 and "unknown kind" in r.stderr
     r = _plot(str(SESSION), "--svg", str(tmp_path / "o.svg"), "--paper", "b9")
     assert r.returncode == 2 and "unknown paper" in r.stderr
+
+
+def _sitter_record(folder: Path) -> None:
+    """drawing.svg + drawing.png of a real sitter portrait of the face fixture, as the archive writes them."""
+    import cv2
+
+    from installation.adapters.faces import FaceDetector, crop_face
+    from installation.core.face_sketch import STYLES, sketch_for_time
+    from installation.core.plotpaths import PaperMapping, paper_size
+    from installation.runtime.sitter_record import record_files
+
+    img = cv2.imread(str(ROOT / "tests" / "fixtures" / "faces" / "face.jpg"))
+    (box,) = FaceDetector().detect(img)
+    paper = paper_size("a4")
+    crop = crop_face(img, box, 256)
+    plan = sketch_for_time(crop, STYLES["portrait"], 1024, PaperMapping(1024, paper, 15.0), 600, 300.0, 60.0)
+    files = record_files(plan.paths_mm, [0.0] * len(plan.paths_mm), paper, None, None)
+    for name in ("drawing.svg", "drawing.png"):
+        (folder / name).write_bytes(files[name])
+
+
+def test_a_sitter_drawing_png_plots_its_lines_once(tmp_path: Path) -> None:
+    # the drawing's own SVG is the truth: tracing both sides of each pen line gave about 1.5-2× its pen-down
+    _sitter_record(tmp_path)
+    out = {}
+    for name in ("drawing.png", "drawing.svg"):
+        svg, js = tmp_path / f"{name}.out.svg", tmp_path / f"{name}.json"
+        r = _plot(str(tmp_path / name), "--svg", str(svg), "--json", str(js))
+        assert r.returncode == 0, r.stderr[-1500:]
+        out[name] = json.loads(js.read_text())
+    png, own = out["drawing.png"], out["drawing.svg"]
+    assert png["placed"] == own["placed"] == "whole sheet"
+    assert png["pen_down_mm"] == pytest.approx(own["pen_down_mm"], rel=0.10)
+    assert png["traced_paths"] == png["paths"] and 0.2 <= png["line_width_mm"]["p50"] <= 0.5  # 1 px at 4 px/mm
+    text = (tmp_path / "drawing.png.out.svg").read_text()
+    assert text.count("data-width-mm=") == png["paths"]
+
+
+def test_an_svg_page_is_refitted_onto_the_chosen_paper(tmp_path: Path) -> None:
+    from installation.core.svg_paths import read_svg_paths, to_svg
+
+    a4 = tmp_path / "a4.svg"
+    box = np.array([[20.0, 30.0], [190.0, 30.0], [190.0, 270.0], [20.0, 270.0], [20.0, 30.0]])
+    a4.write_text(to_svg([box, np.array([[105.0, 100.0], [105.0, 200.0]])], (210.0, 297.0)))
+    bounds = {}
+    for paper in ("a4", "a3"):
+        out = tmp_path / f"{paper}.out.svg"
+        r = _plot(str(a4), "--svg", str(out), "--paper", paper, "--tolerance-mm", "0")
+        assert r.returncode == 0, r.stderr[-1500:]
+        lines, (w, h) = read_svg_paths(out)
+        mm = np.concatenate(lines) / (96 / 25.4)
+        bounds[paper] = (mm.min(axis=0), mm.max(axis=0), w / (96 / 25.4), h / (96 / 25.4))
+    lo, hi, w, h = bounds["a4"]
+    assert (w, h) == pytest.approx((210, 297), abs=1e-3)
+    assert lo == pytest.approx([20, 30], abs=0.05) and hi == pytest.approx([190, 270], abs=0.05)  # A4 onto A4: as is
+    lo, hi, w, h = bounds["a3"]
+    s = min(297 / 210, 420 / 297)  # √2 within the rounding of the paper sizes
+    off = np.array([(297 - 210 * s) / 2, (420 - 297 * s) / 2])
+    assert (w, h) == pytest.approx((297, 420), abs=1e-3)
+    assert lo == pytest.approx(np.array([20, 30]) * s + off, abs=0.05)
+    assert hi == pytest.approx(np.array([190, 270]) * s + off, abs=0.05)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from installation.core.config import load_config
 from installation.runtime.sitter import SitterOptions, SitterShow
@@ -109,6 +110,7 @@ def test_too_dark_gives_guidance_and_no_portrait(tmp_path: Path) -> None:
     assert "Too dark" in show.machine.guidance(0.0)
 
 
+@pytest.mark.slow
 def test_screen_follows_the_robot_not_the_plan_and_leaving_aborts(tmp_path: Path) -> None:
     # a robot so slow that it finishes only its first path; the sitter leaves after 4 s
     show, m = run(tmp_path, FACES / "face.jpg", 8.0, [], sim_speed=0.0005, present_s=4.0)
@@ -138,6 +140,7 @@ def test_bad_demo_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert r.returncode == 2 and last.startswith("error: camera source") and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_osc_abort_mid_drawing_stops_the_robot_and_state_reports_it(tmp_path: Path, free_udp_port: int) -> None:
     import socket
     import threading

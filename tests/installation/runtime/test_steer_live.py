@@ -5,6 +5,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_packet import OscPacket
 
@@ -21,6 +22,7 @@ def _tiny_clip_file(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_osc_prompt_retargets_the_running_steerer_and_frames_reach_the_display(
     tmp_path: Path, free_udp_port: int
 ) -> None:

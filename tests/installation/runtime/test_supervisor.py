@@ -296,6 +296,7 @@ def test_osc_server_socket_closed_under_it_is_reopened_on_the_same_port(stop: th
     cs.close_socket()
 
 
+@pytest.mark.slow
 def test_plotter_link_socket_closed_mid_plot_still_draws_every_path_once(tmp_path: Path, stop: threading.Event) -> None:
     sim = Simulator("127.0.0.1", 0, tmp_path, (297.0, 420.0), speed_mm_s=400.0)
     threading.Thread(target=sim.serve, args=(40.0,), daemon=True).start()

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from installation.core.config import load_config
 from installation.core.session import PenEvent, Session, write_session
@@ -121,6 +122,7 @@ def test_logs_rotate_within_their_bound(tmp_path: Path) -> None:
     assert last["i"] == 499 and last["level"] == "INFO" and last["logger"] == "installation.test"
 
 
+@pytest.mark.slow
 def test_short_soak_with_injected_faults(tmp_path: Path) -> None:
     from installation.runtime.soak import run_soak
 
@@ -152,6 +154,7 @@ def test_archive_verb_lists_verifies_and_makes_a_contact_sheet(tmp_path: Path) -
     assert r.returncode == 2 and r.stderr.startswith("error:") and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_a_drawing_left_alone_is_finished_by_idle_and_attract_replays_are_not_works(tmp_path: Path) -> None:
     import pygame
 

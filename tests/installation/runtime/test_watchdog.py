@@ -65,6 +65,7 @@ def _messages(s: socket.socket, timeout: float) -> list[tuple[float, str]]:
         return out
 
 
+@pytest.mark.slow
 def test_show_notifies_ready_watchdog_stopping_and_replaces_a_stuck_inference_worker(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -103,6 +104,7 @@ def test_show_notifies_ready_watchdog_stopping_and_replaces_a_stuck_inference_wo
     assert (np.asarray(show.metrics.flips) > marks["replaced"]).sum() > 20  # the display never stopped
 
 
+@pytest.mark.slow
 def test_sigterm_ends_a_show_with_a_stuck_archive_writer_and_writes_its_metrics(tmp_path: Path) -> None:
     name = f"live-installation-test-{os.getpid()}-{time.monotonic_ns()}"
     rx = _receiver("\0" + name)  # an abstract socket, as systemd may hand out
