@@ -11,6 +11,10 @@ import pytest
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+# Shows under test never notify a real service manager (a suite run inside a Type=notify unit would otherwise
+# tell it READY/STOPPING); the notify tests set their own socket.
+for _var in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"):
+    os.environ.pop(_var, None)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOW_FOLDERS = ("archive", "logs", "saved")  # where a real show writes; the suite must never write there

@@ -79,13 +79,17 @@ class CameraWorker(threading.Thread):
         self.serve(self.stop, lambda: None)
 
     def serve(self, stop: threading.Event, beat: Callable[[], None]) -> None:
+        """Frames until `stop`. Each run owns its capture handle (the one opened at start-up, or its own), so a
+        run that the supervisor abandons while stuck in `read()` keeps its handle, and its replacement opens a
+        fresh one; the stuck run releases its own if it ever returns."""
         backoff = 0.2
+        cap, self._cap = self._cap, None
         try:
             while not stop.is_set():
                 beat()
-                if self._cap is None:
+                if cap is None:
                     try:
-                        self._cap = self.opener(self.source)
+                        cap = self.opener(self.source)
                         self.reconnects += 1
                         self.connected = True
                         log.info("camera %s reconnected", self.source)
@@ -95,31 +99,27 @@ class CameraWorker(threading.Thread):
                         stop.wait(backoff)
                         backoff = min(self.max_backoff_s, backoff * 2)
                         continue
-                ok, image = self._cap.read()
+                ok, image = cap.read()
                 if not ok:
                     if isinstance(self.source, str):  # a video file: loop it
-                        self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-                        ok, image = self._cap.read()
+                        cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                        ok, image = cap.read()
                     if not ok:
                         log.warning("camera %s stopped delivering frames; reopening", self.source)
                         self.connected = False
-                        self._cap.release()
-                        self._cap = None
+                        cap.release()
+                        cap = None
                         continue
                 self.seq += 1
                 self.frames.put(CameraFrame(self.seq, time.monotonic(), image))
                 if isinstance(self.source, str):
                     stop.wait(1 / 30)  # a file plays at about camera rate
         except BaseException:
-            self.connected = False
-            self._release()  # a failure inside the device: the restarted worker opens it afresh
+            self.connected = False  # a failure inside the device: the restarted worker opens it afresh
             raise
-        self._release()
-
-    def _release(self) -> None:
-        if self._cap is not None:
-            self._cap.release()
-            self._cap = None
+        finally:
+            if cap is not None:
+                cap.release()
 
 
 def frame_to_sketch(bgr: np.ndarray, size: int) -> np.ndarray:

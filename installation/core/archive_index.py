@@ -3,7 +3,9 @@
 A work id is `YYYYMMDD-HHMMSS-ffffff-KIND-N`: sortable by time, unique within a process, and made only of
 `[a-z0-9-]`, so it can never name a path outside the archive. File names inside a work are sanitised the same
 way (letters, digits, `.`, `_`, `-`; no leading dot; at most 64 characters). The index is JSON Lines, one
-object per saved work; a reader skips a torn or foreign line instead of failing.
+object per saved work; a reader skips a torn or foreign line instead of failing. `check_meta` tells whether a
+work's meta.json (already parsed) is what the archive writes, with the reason when it is not: a tampered or
+damaged record is a reason, never an exception.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ WORK_ID_RE = re.compile(r"\A[0-9]{8}-[0-9]{6}-[0-9]{6}-[a-z0-9][a-z0-9-]{0,31}-[
 _KIND_BAD = re.compile(r"[^a-z0-9-]+")
 _FILE_BAD = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_FILE_NAME = 64
+META = "meta.json"
+_SHA256 = re.compile(r"\A[0-9a-f]{64}\Z")
 
 
 def safe_kind(kind: str) -> str:
@@ -70,3 +74,33 @@ def config_hash(config: dict[str, Any]) -> str:
     """sha256 of the effective config, keys sorted: two works made under the same settings share it."""
     blob = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()
+
+
+def check_meta(record: object, wid: str) -> dict[str, tuple[int, str]] | str:
+    """The files the meta.json of work `wid` lists, as {name: (bytes, sha256)}, or why it is damaged."""
+    if not isinstance(record, dict):
+        return "meta.json is not a JSON object"
+    if record.get("id") != wid:
+        return "meta.json belongs to another work"
+    files = record.get("files")
+    if not isinstance(files, dict) or not files:
+        return "meta.json lists no files"
+    out: dict[str, tuple[int, str]] = {}
+    for name, info in files.items():
+        if not isinstance(name, str) or name == META or safe_file_name(name) != name:
+            return f"meta.json lists a file name no work can hold: {str(name)[:40]!r}"
+        if not isinstance(info, dict):
+            return f"meta.json: the entry for {name} is not an object"
+        size, digest = info.get("bytes"), info.get("sha256")
+        if type(size) is not int or size < 0:
+            return f"meta.json: the size of {name} is not a whole number of bytes"
+        if not isinstance(digest, str) or not _SHA256.match(digest):
+            return f"meta.json: the sha256 of {name} is not 64 hex digits"
+        out[name] = (size, digest)
+    return out
+
+
+def listed_files(record: dict[str, Any]) -> list[str]:
+    """The sorted file names of a meta.json record for the index ([] when its file list is not an object)."""
+    files = record.get("files")
+    return sorted(k for k in files if isinstance(k, str)) if isinstance(files, dict) else []

@@ -8,7 +8,7 @@ import logging
 import signal
 from pathlib import Path
 
-from installation.core.config import SOURCES
+from installation.core.config import SOURCES, AppConfig
 from installation.runtime.cli import add_common_arguments, config_from_args
 from installation.runtime.demo import _write_metrics
 from installation.runtime.show import Show, ShowOptions
@@ -24,6 +24,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    show, cfg = build_show(args)
+    return serve(show, cfg, args.out)
+
+
+def build_show(args: argparse.Namespace) -> tuple[Show, AppConfig]:
     extra = []
     if args.source:
         extra.append(f'input.source="{args.source}"')
@@ -32,11 +37,16 @@ def main(args: argparse.Namespace) -> int:
     cfg = config_from_args(args, extra)
     log.info("effective config: %s", json.dumps(cfg.to_dict()))
     opts = ShowOptions(headless=args.headless, seconds=args.seconds, out_dir=args.out, sessions=args.session)
-    show = Show(cfg, opts)
-    # a service manager's stop (SIGTERM) ends the show like Q: workers stop, pending works are archived
+    return Show(cfg, opts), cfg
+
+
+def serve(show: Show, cfg: AppConfig, out: Path | None) -> int:
+    """Run the show until Q, `--seconds` or SIGTERM; metrics.json under `out`. A service manager's stop
+    (SIGTERM) ends the show like Q: pending works are archived, within the show's shutdown budget (a stuck
+    worker is left behind), so the process exits within 5 s with its metrics written."""
     signal.signal(signal.SIGTERM, lambda *_: show.stop.set())
     metrics = show.run()
     log.info("metrics: %s", json.dumps(metrics))
-    if args.out is not None:
-        _write_metrics(args.out, metrics, cfg)
+    if out is not None:
+        _write_metrics(out, metrics, cfg)
     return 0

@@ -2,7 +2,7 @@
 
     python run.py archive                       # list (newest last)
     python run.py archive show ID               # its meta.json
-    python run.py archive verify                # every file against its recorded size and sha256
+    python run.py archive verify                # every file against its size and sha256; leftovers, links, index
     python run.py archive sheet --out sheet.png [--last 48] [--cols 6]
 
 The archive folder comes from the config (`archive.root`, or `--root DIR`).
@@ -11,7 +11,6 @@ The archive folder comes from the config (`archive.root`, or `--root DIR`).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -23,6 +22,7 @@ import numpy as np
 from installation.core.config import load_config
 from installation.core.errors import UserError
 from installation.runtime.archive import Archive
+from installation.runtime.archive_check import check_archive
 
 ACTIONS = ("list", "show", "verify", "sheet")
 
@@ -55,14 +55,11 @@ def main(args: argparse.Namespace) -> int:
             raise UserError(f"no complete work {args.work!r} in {root}: run.py archive lists them")
         print(json.dumps(meta, indent=2))
         return 0
-    entries = archive.list()
     if args.action == "verify":
-        bad = [e["id"] for e in entries if not verify(archive, e["id"])]
-        print(
-            f"{len(entries) - len(bad)} of {len(entries)} works complete"
-            + (f"; damaged: {', '.join(bad)}" if bad else "")
-        )
-        return 1 if bad else 0
+        report = check_archive(archive)
+        print("\n".join(report.lines()))
+        return 0 if report.ok else 1
+    entries = archive.list()
     if args.action == "sheet":
         if args.out is None:
             raise UserError("archive sheet needs --out FILE.png")
@@ -75,7 +72,9 @@ def main(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(e))
         else:
-            print(f"{e['id']}  {e.get('reason', ''):<6} {e.get('source', ''):<8} {', '.join(e.get('files', []))}")
+            files = e.get("files")
+            names = ", ".join(map(str, files)) if isinstance(files, list) else ""
+            print(f"{e['id']}  {str(e.get('reason', '')):<6} {str(e.get('source', '')):<8} {names}")
     if not args.json:
         print(f"{len(entries)} works in {root}")
     return 0
@@ -84,20 +83,6 @@ def main(args: argparse.Namespace) -> int:
 def _root_from_config(args: argparse.Namespace) -> Path:
     cfg = load_config(args.config, args.set)
     return cfg.resolve(cfg.archive.root)
-
-
-def verify(archive: Archive, wid: str) -> bool:
-    meta = archive.meta(wid)
-    if meta is None or not meta.get("files"):
-        return False
-    for name, info in meta["files"].items():
-        try:
-            data = archive.path(wid, name).read_bytes()
-        except (OSError, UserError):
-            return False
-        if len(data) != info.get("bytes") or hashlib.sha256(data).hexdigest() != info.get("sha256"):
-            return False
-    return True
 
 
 # each tile's two images: the drawing (a show work's sketch, a sitter's drawing) and the AI's answer

@@ -55,7 +55,13 @@ def health_fields(show: Any, uptime_s: float, control: Any = None, worker: Any =
         out["inference_calls"] = worker.calls
     if writer is not None:
         st = writer.archive.stats
-        out["works"].update(archived=st.saved, failed=st.failed, dropped=writer.dropped, last_error=st.last_error)
+        out["works"].update(
+            archived=st.saved,
+            failed=st.failed,
+            not_indexed=st.index_failed,
+            dropped=writer.dropped,
+            last_error=st.last_error,
+        )
     if control is not None:
         c = control.counters
         out["osc"] = {

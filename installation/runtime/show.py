@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 SESSIONS_DIR = Path(__file__).resolve().parents[1] / "assets" / "sessions"
 HOLD_AFTER_SESSION_S = 2.0  # a finished replayed drawing stays on screen this long before the next
+SHUTDOWN_S = 3.5  # archive flush + worker joins after a stop, in all: SIGTERM ends the show within 5 s
+ARCHIVE_FLUSH_S = 2.5  # of which pending works may take this long (a stuck writer must not hold the exit)
 
 
 def default_sessions() -> list[Path]:
@@ -199,6 +201,7 @@ class Show:
 
     def _run(self, pygame, health_fields, status_line) -> dict[str, object]:  # noqa: ANN001
         from installation.adapters.display import HudInfo, Renderer
+        from installation.adapters.sd_notify import Notifier
         from installation.adapters.tablet import PenInput, PressureReader, find_pen_device
         from installation.runtime.frames_out import FrameWriter
         from installation.runtime.pipeline import InferenceWorker
@@ -252,13 +255,13 @@ class Show:
             sup.add("camera", camera.serve)
             sup.add("paper", paper.serve)
         if control is not None:
-            sup.add("osc", control.serve)
+            sup.add("osc", control.serve, release=control.close_socket)  # a replacement opens a fresh socket
             control.announce()
         if self.cfg.archive.enabled:
             a = self.cfg.archive
             archive = Archive(self.cfg.resolve(a.root), a.store_camera_frames)
             self.archive_writer = ArchiveWriter(archive, a.max_pending)
-            sup.add("archive", self.archive_writer.serve)
+            sup.add("archive", self.archive_writer.serve, interrupt=False)  # a slow save finishes, not lost
             log.info("archiving finished works to %s", archive.root)
         log.info(
             "model %s on %s; input %s; layout %s",
@@ -276,6 +279,7 @@ class Show:
         record_t0: float | None = None
         hud = HudInfo(0.0, 0.0, 0.0, model.provider, model.name, mode)
         next_health = t_start + sup_cfg.health_every_s
+        notify = Notifier.from_env()  # systemd: READY=1 at the first frame, WATCHDOG=1 from this loop
         try:
             while not self.stop.is_set():
                 now = time.monotonic()
@@ -359,6 +363,9 @@ class Show:
                 pygame.display.flip()
                 flip_t = time.monotonic()
                 self.metrics.frame(flip_t)
+                if not notify.ready_sent:
+                    notify.ready(f"showing, {model.name} on {model.provider}")
+                notify.watchdog(flip_t)
                 if pending is not None:
                     self.metrics.ai_shown(flip_t - pending.pen_t, pending.inference_ms)
                     pending = None
@@ -383,14 +390,22 @@ class Show:
                         hud.mode = mode
                         state_out.publish(self._state(hud, renderer, model, control), t_cmd)
         finally:
-            if self.archive_writer is not None and not self.archive_writer.flush(10.0):
+            notify.stopping()
+            end = time.monotonic() + SHUTDOWN_S  # every wait below shares this budget: a stuck worker is left
+
+            def left() -> float:
+                return max(0.0, end - time.monotonic())
+
+            if self.archive_writer is not None and not self.archive_writer.flush(min(ARCHIVE_FLUSH_S, left())):
                 log.error("archive writer did not finish %d work(s) before shutdown", self.archive_writer.pending)
             self.stop.set()
-            sup.join(timeout=3)
+            sup.join(timeout=left())
             if self.steer_worker is not None:
-                self.steer_worker.join(timeout=5)
+                self.steer_worker.join(timeout=left())
             if clip is not None:
-                clip.join(timeout=2)
+                clip.join(timeout=left())
+            if left_behind := sup.stuck():
+                log.warning("threads still busy at shutdown, left behind: %s", ", ".join(left_behind))
             if control is not None:
                 control.close_socket()
             if self.streamer is not None:
@@ -403,16 +418,20 @@ class Show:
             if frames_out is not None:
                 frames_out.close(surface)
             pygame.display.quit()
+            notify.close()
         summary = self.metrics.summary(time.monotonic() - t_start)
         summary.update(
             provider=model.provider,
             model=model.name,
             inference_calls=worker.calls,
             restarts=sup.restarts,
+            replaced=sup.replaced,
+            threads_left_behind=left_behind,
             workers=sup.status(),
             works_finished=self.works_finished,
             works_archived=self.archive_writer.archive.stats.saved if self.archive_writer else 0,
             works_failed=self.archive_writer.archive.stats.failed if self.archive_writer else 0,
+            works_not_indexed=self.archive_writer.archive.stats.index_failed if self.archive_writer else 0,
             works_dropped=self.archive_writer.dropped if self.archive_writer else 0,
             inference_skipped=worker.skipped,
             sketch_slot_dropped=self.sketches.dropped,
@@ -617,7 +636,12 @@ class Show:
             host, _, port = p.robot.rpartition(":")
             streamer = self.streamer = PlotStreamer(paths, (host, int(port)), window=p.window)
             if self.supervisor is not None:
-                self.supervisor.add("plotter", lambda stop, beat: streamer.serve(beat), restart_on_exit=False)
+                self.supervisor.add(
+                    "plotter",
+                    lambda stop, beat: streamer.serve(beat),
+                    restart_on_exit=False,
+                    release=lambda: streamer.sock.close(),  # a replacement reopens it and resumes
+                )
             else:
                 streamer.start()
             log.info("plotting %d paths on %s via %s", len(paths), p.paper, p.robot)

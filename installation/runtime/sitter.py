@@ -167,6 +167,9 @@ class SitterShow:
             self.cfg.sitter.style,
         )
         t_start = time.monotonic()
+        from installation.adapters.sd_notify import Notifier
+
+        notify = Notifier.from_env()  # under systemd Type=notify: READY=1, WATCHDOG=1 from this loop, STOPPING=1
         try:
             while not self.stop.is_set():
                 now = time.monotonic()
@@ -189,6 +192,9 @@ class SitterShow:
                 pygame.display.flip()
                 flip_t = time.monotonic()
                 self.metrics.frame(flip_t)
+                if not notify.ready_sent:
+                    notify.ready("sitter mode")
+                notify.watchdog(flip_t)
                 if self.pending_ai is not None:  # acknowledgement-to-photon: pen_t is when the path was acked
                     self.metrics.ai_shown(flip_t - self.pending_ai.pen_t, self.pending_ai.inference_ms)
                     self.pending_ai = None
@@ -205,6 +211,7 @@ class SitterShow:
                 if remaining > 0:
                     time.sleep(remaining)
         finally:
+            notify.stopping()
             self.stop.set()
             if self.streamer is not None:
                 self.streamer.cancel()
@@ -219,6 +226,7 @@ class SitterShow:
             import pygame
 
             pygame.display.quit()
+            notify.close()
         summary = self.metrics.summary(time.monotonic() - t_start)
         summary.update(
             provider=model.provider,

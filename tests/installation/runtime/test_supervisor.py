@@ -64,18 +64,129 @@ def test_a_failing_worker_is_restarted_with_growing_capped_backoff(stop: threadi
     assert sup.status()["broken"]["state"] == "stopped"
 
 
-def test_a_worker_that_stops_beating_is_reported_stalled(stop: threading.Event) -> None:
+def test_a_worker_that_stops_beating_is_replaced_by_a_fresh_thread(stop: threading.Event) -> None:
     release = threading.Event()
+    runs: list[str] = []
+    served = threading.Event()
+
+    def body(stop: threading.Event, beat) -> None:  # noqa: ANN001
+        runs.append(threading.current_thread().name)
+        beat()
+        if len(runs) == 1:
+            release.wait(10)  # wedged in a call that does not return: no beats
+            beat()  # woken after its replacement: this beat ends it
+            served.set()  # never reached
+        while not stop.is_set():
+            beat()
+            served.set()
+            time.sleep(0.01)
+
+    sup = Supervisor(stop, stall_after_s=0.3)
+    sup.add("wedged", body, restart_on_exit=False)
+    first = sup.workers["wedged"].thread
+    assert _until(lambda: sup.workers["wedged"].replaced == 1, 20)
+    assert _until(served.is_set, 20)  # the fresh thread serves
+    w = sup.workers["wedged"]
+    assert len(runs) == 2 and runs[0] != runs[1] and w.thread is not first
+    assert sup.status()["wedged"]["replaced"] == 1 and "stalled" in w.last_error and sup.down() == []
+    assert first is not None and first.is_alive() and sup.status()["wedged"]["stuck_threads"] == 1
+    release.set()  # the stuck call returns: the abandoned thread ends instead of competing
+    assert _until(lambda: not first.is_alive(), 20)
+    assert sup.status()["wedged"]["stuck_threads"] == 0 and w.replaced == 1 and w.restarts == 0
+    stop.set()
+    sup.join(2)
+    assert sup.status()["wedged"]["state"] == "stopped"
+
+
+def test_a_thread_spinning_without_beats_is_ended_after_its_replacement(stop: threading.Event) -> None:
+    spins = [0]
 
     def body(stop: threading.Event, beat) -> None:  # noqa: ANN001
         beat()
-        release.wait(5)  # wedged: no beats
+        if sup.workers["spin"].replaced == 0:
+            while True:  # a Python loop that never beats (a parser gone round in circles)
+                spins[0] += 1
+        stop.wait()
 
-    sup = Supervisor(stop, stall_after_s=0.2)
-    sup.add("wedged", body, restart_on_exit=False)
-    assert _until(lambda: sup.status()["wedged"]["state"] == "stalled", 3)
-    assert sup.down() == ["wedged"]
-    release.set()
+    sup = Supervisor(stop, stall_after_s=0.3)
+    sup.add("spin", body)
+    first = sup.workers["spin"].thread
+    assert _until(lambda: sup.workers["spin"].replaced == 1, 20)
+    assert first is not None and _until(lambda: not first.is_alive(), 20)  # interrupted, not left spinning
+    n = spins[0]
+    time.sleep(0.2)
+    assert spins[0] == n and sup.workers["spin"].thread.is_alive() and sup.workers["spin"].restarts == 0
+
+
+def test_a_worker_added_without_interrupt_finishes_its_call_before_it_ends(stop: threading.Event) -> None:
+    done = threading.Event()
+    finished: list[str] = []
+
+    def body(stop: threading.Event, beat) -> None:  # noqa: ANN001
+        beat()
+        if sup.workers["slow"].replaced == 0:
+            while not done.is_set():  # a slow save in Python code: no beats meanwhile
+                pass
+            finished.append(threading.current_thread().name)  # the save completed
+            beat()  # abandoned: ends here
+        stop.wait()
+
+    sup = Supervisor(stop, stall_after_s=0.3)
+    sup.add("slow", body, interrupt=False)
+    first = sup.workers["slow"].thread
+    assert _until(lambda: sup.workers["slow"].replaced == 1, 20)
+    time.sleep(0.3)
+    assert first is not None and first.is_alive() and finished == []  # not interrupted mid-call
+    done.set()
+    assert _until(lambda: not first.is_alive(), 20) and finished == [first.name]
+
+
+def test_a_stalled_inference_worker_is_replaced_and_the_fresh_one_answers(stop: threading.Event) -> None:
+    from installation.runtime.pipeline import InferenceWorker
+
+    sketches: LatestSlot[SketchFrame] = LatestSlot()
+    answers: LatestSlot[AIFrame] = LatestSlot()
+    worker = InferenceWorker(_Model(), sketches, answers, stop)
+    sup = Supervisor(stop, stall_after_s=0.4)
+    sup.add("inference", worker.serve)
+    sketches.put(SketchFrame(1, 0.0, np.full((8, 8), 255, np.uint8)))
+    assert answers.take(timeout=5) is not None
+    sup.stall("inference", 30.0)  # stuck in a call for 30 s
+    assert _until(lambda: sup.workers["inference"].replaced == 1, 20)
+    sketches.put(SketchFrame(2, 0.0, np.zeros((8, 8), np.uint8)))
+    got = answers.take(timeout=5)
+    assert got is not None and got.seq == 2 and int(got.image[0, 0, 0]) == 255
+    assert sup.replaced == 1 and sup.restarts == 0 and sup.stuck() == [sup.workers["inference"].abandoned[0].name]
+
+
+def test_a_stalled_osc_server_is_replaced_on_a_fresh_socket_on_the_same_port(stop: threading.Event) -> None:
+    cs = ControlSurface(OscSettings(port=0))
+    sup = Supervisor(stop, stall_after_s=0.4)
+    sup.add("osc", cs.serve, release=cs.close_socket)
+    address, old = cs.address, cs._server.socket
+    client = _listener()
+    sup.stall("osc", 30.0)
+    assert _until(lambda: sup.workers["osc"].replaced == 1, 20)
+    assert _until(lambda: cs.counters.reopened == 1) and cs.address == address
+    assert old.fileno() < 0 and cs._server.socket is not old  # the stuck run's socket closed, a new one bound
+    client.sendto(build_message("/layout", ["ai"]), address)
+    assert _until(lambda: cs.pending == 1) and cs.drain() == [Command("/layout", ("ai",))]
+    cs.close_socket()
+
+
+def test_a_camera_stuck_in_read_is_replaced_with_a_fresh_handle(stop: threading.Event) -> None:
+    cam = FakeCamera()
+    frames: LatestSlot[CameraFrame] = LatestSlot()
+    worker = CameraWorker("0", frames, stop, opener=cam.open)
+    sup = Supervisor(stop, stall_after_s=0.4)
+    sup.add("camera", worker.serve)
+    assert frames.take(timeout=3) is not None
+    cam.hang.set()  # the driver hangs inside read()
+    assert _until(lambda: sup.workers["camera"].replaced == 1, 20)
+    cam.hang.clear()
+    seq = frames.peek().seq if frames.peek() is not None else 0
+    assert _until(lambda: (f := frames.peek()) is not None and f.seq > seq + 3)
+    assert cam.opened == 2  # the replacement opened the device afresh
 
 
 class _Model:
@@ -112,6 +223,7 @@ class FakeCamera:
         self.plugged = True
         self.opened = 0
         self.n = 0
+        self.hang = threading.Event()  # while set, a read() that starts never returns (until cleared)
 
     def open(self, source: object) -> "FakeCamera":
         if not self.plugged:
@@ -121,6 +233,8 @@ class FakeCamera:
 
     def read(self) -> tuple[bool, np.ndarray | None]:
         time.sleep(0.005)
+        while self.hang.is_set():
+            time.sleep(0.01)
         if not self.plugged:
             return False, None
         self.n += 1
