@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
+import threading
 from pathlib import Path
 
 from installation.core.errors import UserError
@@ -29,6 +31,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--feed", type=float, default=3000.0, help="drawing feed, mm/min")
 
 
+def _paper_from_stdin(bridge: object) -> None:
+    """The bridge-side "new sheet" button: every line on the terminal confirms a fresh sheet."""
+    for _ in sys.stdin:
+        bridge.confirm_paper()  # type: ignore[attr-defined]
+
+
 def main(args: argparse.Namespace) -> int:
     common = dict(host=args.host, port=args.port, out=args.out, paper_mm=paper_size(args.paper))
     if args.kind == "sim":
@@ -47,5 +55,8 @@ def main(args: argparse.Namespace) -> int:
 
         bridge = AxiDrawBridge(speed_mm_s=0.0, **common)
     log.info("robot bridge %s listening on %s:%d, paper record in %s", args.kind, args.host, bridge.port, args.out)
+    if sys.stdin is not None and sys.stdin.isatty():
+        threading.Thread(target=_paper_from_stdin, args=(bridge,), name="paper-key", daemon=True).start()
+        log.info("press Enter here when a fresh sheet is in place (jobs that ask for a new sheet wait for it)")
     bridge.serve(args.seconds, window=args.window)
     return 0
