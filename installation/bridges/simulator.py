@@ -77,6 +77,7 @@ class Simulator:
         return np.full((int(h * PX_PER_MM), int(w * PX_PER_MM)), 255, np.uint8)
 
     def _restore(self) -> None:
+        self._cut_partial_line()
         rows = read_journal(self.out)
         sheets: dict[int, np.ndarray] = {}
         for ev in rows:
@@ -92,6 +93,16 @@ class Simulator:
         if rows:
             r = self.receiver
             log.info("simulator resumes job %r (%s) after path %d, sheet %d", r.job, r.state, r.last_drawn, r.sheet)
+
+    def _cut_partial_line(self) -> None:
+        """A line cut by a kill is dropped from the file, so that the next event starts a line of its own."""
+        if not self.log_path.is_file():
+            return
+        data = self.log_path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            with self.log_path.open("r+b") as f:
+                f.truncate(data.rfind(b"\n") + 1)
+                os.fsync(f.fileno())
 
     def _sheet_path(self, k: int) -> Path:
         return self.out / f"sheet-{k:03d}.png"
