@@ -83,7 +83,7 @@ class LossyProxy(threading.Thread):
 class RobotProcess:
     """`run.py bridge sim` as a process of its own on a fixed port, killed with SIGKILL and started again."""
 
-    def __init__(self, port: int, out: Path, speed_mm_s: float = 3000.0) -> None:
+    def __init__(self, port: int, out: Path, speed_mm_s: float = 2000.0) -> None:
         self.port, self.out, self.speed = port, out, speed_mm_s
         self.proc: subprocess.Popen | None = None
         self.kills = 0
