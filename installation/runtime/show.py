@@ -597,7 +597,11 @@ class Show:
         (a fresh sheet is in place): for the current job."""
         from installation.core.plotpaths import PaperMapping, paper_size, prepare
 
-        link = self._robot_link()
+        try:
+            link = self._robot_link()
+        except UserError as e:  # a wrong plotter.robot: said on /state/error, the show goes on
+            self.last_error = str(e)
+            return
         if verb != "start":
             if not link.command(verb):
                 self.last_error = f"/plotter/{verb}: no plot has been started"
