@@ -1,7 +1,8 @@
 """AxiDraw pen plotters through Evil Mad Scientist's Python API (`pyaxidraw`), when it is installed.
 
 The API's interactive mode draws path by path: moveto to the start (pen up), lineto along the path (pen down),
-with millimetre units. The robot protocol and paper record are the simulator's.
+with millimetre units. The robot protocol, its jobs and the paper record (journal, one image per sheet) are the
+simulator's; before a new sheet the pen goes up and home.
 """
 
 from __future__ import annotations
@@ -37,9 +38,13 @@ class AxiDrawBridge(Simulator):
         super().draw(pts)
         return 0.0  # the API returns when the machine has drawn the path
 
-    def save(self) -> None:
-        super().save()
+    def park(self) -> None:
+        """Pen up and home, so the sheet can be changed."""
+        self.ad.penup()
+        self.ad.moveto(0, 0)
+        super().park()
 
     def close(self) -> None:
         self.ad.moveto(0, 0)
         self.ad.disconnect()
+        super().close()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
+import threading
 from pathlib import Path
 
 from installation.core.errors import UserError
@@ -21,12 +23,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--speed-mm-s", type=float, default=60.0, help="simulated pen speed (0 = instant)")
     p.add_argument("--seconds", type=float, help="stop after this long")
     p.add_argument("--window", action="store_true", help="show the paper in a window (needs a display)")
+    p.add_argument(
+        "--paper-stdin", action="store_true", help="every line on stdin confirms a fresh sheet (default on a terminal)"
+    )
     p.add_argument("--serial", help="GRBL: serial port, e.g. /dev/ttyUSB0")
     p.add_argument("--baud", type=int, default=115200)
     p.add_argument("--pen", choices=("servo", "z"), default="servo")
     p.add_argument("--pen-up", type=float, default=0.0)
     p.add_argument("--pen-down", type=float, default=1000.0)
     p.add_argument("--feed", type=float, default=3000.0, help="drawing feed, mm/min")
+
+
+def _paper_from_stdin(bridge: object) -> None:
+    """The bridge-side "new sheet" button: every line on the terminal confirms a fresh sheet."""
+    for _ in sys.stdin:
+        bridge.confirm_paper()  # type: ignore[attr-defined]
 
 
 def main(args: argparse.Namespace) -> int:
@@ -47,5 +58,8 @@ def main(args: argparse.Namespace) -> int:
 
         bridge = AxiDrawBridge(speed_mm_s=0.0, **common)
     log.info("robot bridge %s listening on %s:%d, paper record in %s", args.kind, args.host, bridge.port, args.out)
+    if args.paper_stdin or (sys.stdin is not None and sys.stdin.isatty()):
+        threading.Thread(target=_paper_from_stdin, args=(bridge,), name="paper-key", daemon=True).start()
+        log.info("press Enter here when a fresh sheet is in place (jobs that ask for a new sheet wait for it)")
     bridge.serve(args.seconds, window=args.window)
     return 0

@@ -87,7 +87,7 @@ class GrblLink:
 
 
 class GrblBridge(Simulator):
-    """The simulator's protocol handling and paper record, drawing through a GRBL machine as well."""
+    """The simulator's protocol handling, jobs and paper record, drawing through a GRBL machine as well."""
 
     def __init__(self, serial_port: str, baud: int, pen: PenSettings, **kwargs: object) -> None:
         import serial
@@ -104,6 +104,16 @@ class GrblBridge(Simulator):
         self.link.send(gcode_for_path(pts, self.pen))
         super().draw(pts)
         return 0.0  # the machine's own pace: send() returned when GRBL had accepted every line
+
+    def park(self) -> None:
+        """Pen up and home, so the sheet can be changed."""
+        self.link.send(park_gcode(self.pen))
+        super().park()
+
+
+def park_gcode(pen: PenSettings) -> list[str]:
+    up = f"M3 S{pen.up:g}" if pen.mode == "servo" else f"G0 Z{pen.up:.3f}"
+    return [up, f"G0 X0 Y0 F{pen.travel_mm_min:g}"]
 
 
 def open_out(path: Path) -> Path:

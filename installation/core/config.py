@@ -175,6 +175,7 @@ class PlotterConfig:
     paper: str = "a4"
     margin_mm: float = 15.0
     window: int = 8
+    new_sheet: bool = False  # one sheet per drawing: the robot waits for a fresh sheet between jobs
 
 
 @dataclass(frozen=True)

@@ -54,10 +54,15 @@ CONTROL: tuple[Address, ...] = (
     ),
     Address("/hud", "b", "Show (1/T) or hide (0/F) the HUD."),
     Address("/attract", "b", "Start (1) or stop (0) attract mode."),
-    Address("/plotter/start", "", "Start plotting the current drawing."),
+    Address("/plotter/start", "", "Start plotting the current drawing: a new job (refused while one is running)."),
     Address("/plotter/pause", "", "Pause the plotter after the path in progress."),
     Address("/plotter/resume", "", "Resume a paused plot."),
-    Address("/plotter/cancel", "", "Cancel the plot and lift the pen."),
+    Address("/plotter/cancel", "", "Cancel the plot and lift the pen: the job ends; the next start is a new job."),
+    Address(
+        "/plotter/paper",
+        "",
+        "A fresh sheet is on the plotter (key N does the same): a job waiting for paper (plotter.new_sheet) begins.",
+    ),
     Address(
         "/sitter/start",
         "",
@@ -75,8 +80,21 @@ STATE: tuple[Address, ...] = (
     Address("/state/layout", "s", "Screen layout."),
     Address("/state/prompt", "s", "Current prompt."),
     Address("/state/model", "s", "Image model and the provider it runs on."),
-    Address("/state/plotter/queue", "i", "Paths waiting to be drawn."),
-    Address("/state/plotter/progress", "f", "Fraction of the plot drawn, 0..1."),
+    Address(
+        "/state/plotter/job", "s", "The plotter job (16 hex digits, new for every drawing), or empty before the first."
+    ),
+    Address(
+        "/state/plotter/state",
+        "s",
+        "The plotter job: idle (none, or finished), drawing, paused, cancelled, waiting_for_paper (a fresh sheet is "
+        "to be confirmed), lost (the robot does not answer, or is on another job).",
+    ),
+    Address(
+        "/state/plotter/drawn", "i", "Paths of the job the robot has reported on paper (its acknowledgements only)."
+    ),
+    Address("/state/plotter/planned", "i", "Paths in the job."),
+    Address("/state/plotter/queue", "i", "Paths of the job not yet reported drawn."),
+    Address("/state/plotter/progress", "f", "Fraction of the job the robot has reported drawn, 0..1."),
     Address("/state/sitter/state", "s", "Sitter mode: idle, detecting, capturing, sketching, drawing, done, aborted."),
     Address("/state/sitter/guidance", "s", "Sitter mode: the guidance line shown on screen."),
     Address("/state/clip/score", "f", "CLIP cosine similarity of the AI image with the prompt (0 with no prompt)."),

@@ -117,7 +117,7 @@ class Show:
         self.steer_frames: LatestSlot[AIFrame] = LatestSlot()
         self.steer_worker: SteerWorker | None = None
         self.last_error = ""
-        self.streamer = None  # the plotter link while a plot runs
+        self.plotter_link = None  # the job-aware robot link (plotter_link.RobotLink), made on the first /plotter/start
         self.clip_score = None  # the newest ClipScore of the AI image against the prompt
         self.supervisor: Supervisor | None = None
         self.archive_writer: ArchiveWriter | None = None
@@ -491,8 +491,7 @@ class Show:
             "prompt": self.prompt,
             "model": f"{model.name} on {model.provider}",
             "clip/score": round(self.clip_score.cosine, 4) if self.clip_score is not None else None,
-            "plotter/queue": self.streamer.queued if self.streamer is not None else 0,
-            "plotter/progress": round(self.streamer.progress, 4) if self.streamer is not None else 0.0,
+            **self._plotter_state(),
             "error": self._state_error(control),
         }
 
@@ -613,40 +612,66 @@ class Show:
         ):
             self._finish("idle", mode)
 
+    @property
+    def streamer(self):  # noqa: ANN201 - the current job's PlotStreamer, or None
+        return self.plotter_link.streamer if self.plotter_link is not None else None
+
+    def _plotter_state(self) -> dict[str, object]:
+        from installation.adapters.plotter_link import RobotLink
+
+        link = self.plotter_link or RobotLink(("", 0))  # no link yet: idle, nothing planned
+        return link.state()
+
+    def _robot_link(self):  # noqa: ANN202 - the RobotLink to plotter.robot
+        from installation.adapters.plotter_link import RobotLink
+
+        if self.plotter_link is None:
+            p = self.cfg.plotter
+            host, _, port = p.robot.rpartition(":")
+            if not port.isdigit():
+                raise UserError(f"config plotter.robot {p.robot!r} must be HOST:PORT")
+            self.plotter_link = RobotLink((host, int(port)), window=p.window, new_sheet=p.new_sheet)
+        return self.plotter_link
+
     def _plotter(self, verb: str) -> None:
-        """start: stream the visitor's strokes to the robot bridge; pause/resume/cancel: forward to it."""
-        from installation.adapters.plotter_link import PlotStreamer
+        """start: a new job streaming the visitor's strokes to the robot bridge; pause, resume, cancel, paper
+        (a fresh sheet is in place): for the current job."""
         from installation.core.plotpaths import PaperMapping, paper_size, prepare
 
-        if verb == "start":
-            running = self.supervisor.workers.get("plotter") if self.supervisor is not None else None
-            if running is not None and running.state in ("starting", "up", "down"):
-                self.last_error = "/plotter/start: a plot is already running"
-                return
-            p = self.cfg.plotter
-            strokes = [np.array([(q.x, q.y) for q in s.points], float) for s in self.canvas.all_strokes()]
-            strokes = [s for s in strokes if len(s) >= 2]
-            if not strokes:
-                self.last_error = "/plotter/start: nothing drawn yet"
-                return
-            plotter = self.profile.plotter if self.profile is not None else None
-            reg = plotter.registration(self.cfg.canvas.size) if plotter is not None else None
-            mapping = reg or PaperMapping(self.cfg.canvas.size, paper_size(p.paper), p.margin_mm)
-            paths = prepare([mapping.to_mm(s) for s in strokes], tolerance=0.1, merge_tol=0.05)
-            host, _, port = p.robot.rpartition(":")
-            streamer = self.streamer = PlotStreamer(paths, (host, int(port)), window=p.window)
-            if self.supervisor is not None:
-                self.supervisor.add(
-                    "plotter",
-                    lambda stop, beat: streamer.serve(beat),
-                    restart_on_exit=False,
-                    release=lambda: streamer.sock.close(),  # a replacement reopens it and resumes
-                )
-            else:
-                streamer.start()
-            log.info("plotting %d paths on %s via %s", len(paths), p.paper, p.robot)
-        elif self.streamer is not None:
-            {"pause": self.streamer.pause, "resume": self.streamer.resume, "cancel": self.streamer.cancel}[verb]()
+        try:
+            link = self._robot_link()
+        except UserError as e:  # a wrong plotter.robot: said on /state/error, the show goes on
+            self.last_error = str(e)
+            return
+        if verb != "start":
+            if not link.command(verb):
+                self.last_error = f"/plotter/{verb}: no plot has been started"
+            return
+        running = self.supervisor.workers.get("plotter") if self.supervisor is not None else None
+        if link.busy or (running is not None and running.state in ("starting", "up", "down")):
+            self.last_error = "/plotter/start: a plot is already running (pause, cancel or wait for it)"
+            return
+        p = self.cfg.plotter
+        strokes = [np.array([(q.x, q.y) for q in s.points], float) for s in self.canvas.all_strokes()]
+        strokes = [s for s in strokes if len(s) >= 2]
+        if not strokes:
+            self.last_error = "/plotter/start: nothing drawn yet"
+            return
+        plotter = self.profile.plotter if self.profile is not None else None
+        reg = plotter.registration(self.cfg.canvas.size) if plotter is not None else None
+        mapping = reg or PaperMapping(self.cfg.canvas.size, paper_size(p.paper), p.margin_mm)
+        paths = prepare([mapping.to_mm(s) for s in strokes], tolerance=0.1, merge_tol=0.05)
+        streamer = link.start(paths)
+        if self.supervisor is not None:
+            self.supervisor.add(
+                "plotter",
+                lambda stop, beat: streamer.serve(beat),
+                restart_on_exit=False,
+                release=lambda: streamer.sock.close(),  # a replacement reopens it and resumes
+            )
+        else:
+            streamer.start()
+        log.info("plotting job %s: %d paths on %s via %s", streamer.job, len(paths), p.paper, p.robot)
 
     def _param(self, name: str, value: object, renderer) -> None:  # noqa: ANN001
         """Live parameters settable by name over /param."""
@@ -804,6 +829,8 @@ class Show:
             renderer.set_layout(LAYOUTS[(LAYOUTS.index(renderer.layout) + 1) % len(LAYOUTS)])
         elif key == pygame.K_h:
             renderer.hud = not renderer.hud
+        elif key == pygame.K_n:  # a fresh sheet is on the plotter
+            self._plotter("paper")
         elif key == pygame.K_s:
             self._save(renderer)
             self._finish("save", self._work_mode or self.cfg.input.source, force=True)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from installation.adapters.plotter_link import RobotLink
 from installation.core.config import AppConfig
 from installation.core.errors import UserError
 from installation.core.frames import AIFrame, CameraFrame, SketchFrame
@@ -89,6 +90,7 @@ class SitterShow:
         self.done: list[dict] = []  # summaries of finished or aborted portraits
         self.morph_log: list[tuple[int, int]] = []  # (paths on the canvas, paths the robot acknowledged)
         self.streamer = None
+        self.link = RobotLink(("127.0.0.1", 0))  # replaced by the link to the real robot when run() starts
         self.job = 0
         self.last_seen: Seen | None = None
         self.last_error = ""
@@ -136,6 +138,8 @@ class SitterShow:
         self.model_name = model.name
         source = self._source()
         robot, sim = self._robot()
+        p = self.cfg.plotter
+        self.link = RobotLink(robot, window=p.window, new_sheet=p.new_sheet)
         surface = helper._open_display()
         self.renderer = Renderer(surface, self.cfg.display)
         self.renderer.set_layout("side")
@@ -271,6 +275,8 @@ class SitterShow:
                     self._act(self.machine.abort(now, "stopped at the keyboard"), now)
                 elif ev.key == pygame.K_h:
                     self.renderer.hud = not self.renderer.hud
+                elif ev.key == pygame.K_n:  # a fresh sheet is on the plotter
+                    self.link.command("paper")
 
     def _command(self, address: str, now: float, state_out) -> None:  # noqa: ANN001
         if address == "/sitter/start":
@@ -279,6 +285,9 @@ class SitterShow:
             self._act(self.machine.abort(now, "aborted by the operator"), now)
         elif address == "/ping" and state_out is not None:
             state_out.pong()
+        elif address in ("/plotter/pause", "/plotter/resume", "/plotter/paper"):
+            if not self.link.command(address.rsplit("/", 1)[1]):
+                self.last_error = f"{address}: no portrait is being drawn"
         else:
             self.last_error = f"{address} is not available in sitter mode"
 
@@ -351,7 +360,6 @@ class SitterShow:
             self._act(self.machine.sketched(now, 0, result.error), now)
             return
         p.paths_mm = result.plan.paths_mm
-        self.first_seq = result.first_seq
         log.info(
             "sitter: %d paths planned (of %d), pen-down %.0f mm, pen-up %.0f mm, about %.1f min; sketch %.2f s",
             len(p.paths_mm),
@@ -364,13 +372,9 @@ class SitterShow:
         self._act(self.machine.sketched(now, len(p.paths_mm)), now)
 
     def _stream(self, now: float) -> None:
-        from installation.adapters.plotter_link import PlotStreamer
-
         self._clear_drawing(now)
-        robot = self.sketcher.robot
-        self.streamer = PlotStreamer(
-            self.portrait.paths_mm, robot, window=self.cfg.plotter.window, first_seq=self.first_seq
-        )
+        # a new job (its own id, numbered from 0); an earlier portrait's job still streaming is cancelled
+        self.streamer = self.link.start(self.portrait.paths_mm, replace=True)
         self.streamer.start()
 
     def _follow_robot(self, now: float) -> None:
@@ -529,8 +533,7 @@ class SitterShow:
         return {
             "fps": round(self.metrics.recent_fps(), 2),
             "mode": f"sitter/{self.machine.state}",
-            "plotter/queue": self.streamer.queued if self.streamer is not None else 0,
-            "plotter/progress": round(self.streamer.progress, 4) if self.streamer is not None else 0.0,
+            **self.link.state(),
             "sitter/state": self.machine.state,
             "sitter/guidance": self.machine.guidance(time.monotonic()),
             "error": self.last_error,

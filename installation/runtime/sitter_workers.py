@@ -44,7 +44,6 @@ class SketchJob:
 class SketchResult:
     job: int
     plan: Plan | None
-    first_seq: int  # the robot's next sequence number
     sketch_s: float  # sketcher + ordering wall time
     error: str = ""
 
@@ -82,7 +81,7 @@ class VisionWorker(threading.Thread):
 
 
 class SketchWorker(threading.Thread):
-    """A face crop → an ordered plan of plotter paths, and the robot's next sequence number."""
+    """A face crop → an ordered plan of plotter paths, once the robot answers."""
 
     def __init__(
         self,
@@ -97,7 +96,7 @@ class SketchWorker(threading.Thread):
         self.busy = False
 
     def run(self) -> None:
-        from installation.adapters.plotter_link import robot_next_seq
+        from installation.adapters.plotter_link import probe_robot
 
         _lower_priority(5)  # the display thread comes first; a portrait may take a few frames longer
         while not self.stop.is_set():
@@ -120,15 +119,14 @@ class SketchWorker(threading.Thread):
                     seed=job.job,
                 )
                 sketch_s = time.perf_counter() - t0
-                first = robot_next_seq(self.robot, timeout_s=2.0)
-                if first is None:
+                if probe_robot(self.robot, timeout_s=2.0) is None:
                     msg = f"the robot at {self.robot[0]}:{self.robot[1]} does not answer: start a bridge"
-                    self.out.put(SketchResult(job.job, None, 0, sketch_s, msg))
+                    self.out.put(SketchResult(job.job, None, sketch_s, msg))
                 else:
-                    self.out.put(SketchResult(job.job, plan, first, sketch_s))
+                    self.out.put(SketchResult(job.job, plan, sketch_s))
             except Exception as e:  # a bad picture must not end the show: the machine aborts and resets
                 log.exception("sketching failed")
-                self.out.put(SketchResult(job.job, None, 0, time.perf_counter() - t0, f"sketching failed: {e}"))
+                self.out.put(SketchResult(job.job, None, time.perf_counter() - t0, f"sketching failed: {e}"))
             finally:
                 self.busy = False
 
@@ -164,6 +162,4 @@ class SimulatorThread(threading.Thread):
                     self.sim.save()
                     last_save = time.monotonic()
         finally:
-            self.sim.save()
-            self.sim._log.close()
-            self.sim.sock.close()
+            self.sim.close()

@@ -24,6 +24,7 @@ def test_exact_and_wildcard_matching() -> None:
         "/plotter/pause",
         "/plotter/resume",
         "/plotter/cancel",
+        "/plotter/paper",
     }
     assert [a.path for a in match("/plotter/{pause,resume}")] == ["/plotter/pause", "/plotter/resume"]
     assert [a.path for a in match("/h?d")] == ["/hud"]

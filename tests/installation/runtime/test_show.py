@@ -322,5 +322,7 @@ def test_plotter_start_streams_the_drawing_to_the_simulator(
     threading.Thread(target=rig, daemon=True).start()
     show.run()
     assert show.streamer is not None and show.streamer.sender.done
-    drawn = [json.loads(line)["seq"] for line in (tmp_path / "robot" / "drawn.jsonl").read_text().splitlines()]
+    from installation.bridges.simulator import read_journal
+
+    drawn = [r["seq"] for r in read_journal(tmp_path / "robot") if r["event"] == "drawn"]
     assert drawn == list(range(show.streamer.sender.total)) and len(drawn) >= 3

@@ -29,8 +29,9 @@ def run(tmp: Path, image: Path, seconds: float, sets: list[str], **opts) -> tupl
 
 
 def drawn_by_robot(tmp: Path) -> int:
-    log = tmp / "robot" / "drawn.jsonl"
-    return len(log.read_text().splitlines()) if log.is_file() else 0
+    from installation.bridges.simulator import read_journal
+
+    return sum(r["event"] == "drawn" for r in read_journal(tmp / "robot"))
 
 
 def test_a_face_is_drawn_completely_and_archived_without_camera_frames(tmp_path: Path) -> None:

@@ -1,6 +1,5 @@
 """Fault injection for each worker and device, with recovery asserted: real threads, sockets, model, files."""
 
-import json
 import socket
 import threading
 import time
@@ -13,7 +12,7 @@ import pytest
 from installation.adapters.camera import CameraWorker
 from installation.adapters.osc_server import ControlSurface, OscSettings
 from installation.adapters.plotter_link import PlotStreamer
-from installation.bridges.simulator import Simulator
+from installation.bridges.simulator import Simulator, read_journal
 from installation.core.errors import UserError
 from installation.core.frames import AIFrame, CameraFrame, SketchFrame
 from installation.core.osc_protocol import Command, build_message
@@ -309,8 +308,8 @@ def test_plotter_link_socket_closed_mid_plot_still_draws_every_path_once(tmp_pat
     streamer.sock.close()  # the fault: the link's socket is gone mid-drawing
     assert _until(lambda: sup.workers["plotter"].state == "stopped", 30)
     assert streamer.sender.done and sup.workers["plotter"].restarts == 1 and streamer.reconnects >= 1
-    rows = [json.loads(line) for line in (tmp_path / "drawn.jsonl").read_text().splitlines()]
-    assert [r["seq"] for r in rows] == list(range(len(paths)))
+    rows = [r for r in read_journal(tmp_path) if r["event"] == "drawn"]
+    assert [r["seq"] for r in rows] == list(range(len(paths))) and {r["job"] for r in rows} == {streamer.job}
 
 
 def test_archive_writer_recovers_and_loses_no_later_work(tmp_path: Path, stop: threading.Event) -> None:
