@@ -52,7 +52,7 @@ def test_at_a_terminal_a_malformed_reading_is_asked_again(capsys: pytest.Capture
 
     assert _ask_corners(ask, interactive=True) == [[1, 2], [3, 4], [5, 6], [7, 8]]
     assert len(prompts) == 5 and "top-right" in prompts[1] and "top-right" in prompts[2]
-    assert "'oops' must be 2 comma-separated numbers" in capsys.readouterr().err
+    assert "'oops' must be 2 comma-separated finite numbers" in capsys.readouterr().err
 
     def ends(prompt: str) -> str:
         raise EOFError
