@@ -15,6 +15,8 @@ from installation.adapters.plotter_link import PlotStreamer, RobotLink
 
 WAIT_S = 60.0  # a bound on waiting, not a timing assertion
 
+pytestmark = pytest.mark.slow  # real robot processes killed and restarted through a lossy proxy
+
 
 def _plan(seed: int, n: int) -> list[np.ndarray]:
     """n wandering paths on A4, some longer than one datagram (more than 60 points)."""
