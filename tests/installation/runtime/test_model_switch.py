@@ -28,7 +28,7 @@ def _msg(address: str, arg: str) -> bytes:
 
 
 def test_osc_model_switches_without_stopping_the_display(
-    tmp_path: Path, free_udp_port: int, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, free_udp_port: int, monkeypatch: pytest.MonkeyPatch, sandbox: list[str]
 ) -> None:
     folder = tmp_path / "models"
     folder.mkdir()
@@ -40,6 +40,7 @@ def test_osc_model_switches_without_stopping_the_display(
     cfg = load_config(
         None,
         [
+            *sandbox,
             "display.width=320",
             "display.height=200",
             'input.source="replay"',

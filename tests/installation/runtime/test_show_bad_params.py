@@ -12,7 +12,7 @@ from pythonosc.osc_packet import OscPacket
 from installation.core.config import load_config
 
 
-def test_param_refuses_nan_and_out_of_range(free_udp_port: int) -> None:
+def test_param_refuses_nan_and_out_of_range(free_udp_port: int, sandbox: list[str]) -> None:
     from installation.runtime.show import Show, ShowOptions
 
     rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -21,6 +21,7 @@ def test_param_refuses_nan_and_out_of_range(free_udp_port: int) -> None:
     cfg = load_config(
         None,
         [
+            *sandbox,
             "display.width=320",
             "display.height=200",
             f"osc.port={free_udp_port}",

@@ -68,7 +68,9 @@ def _drawn(out: Path, job: object) -> list[int]:
     return [r["seq"] for r in read_journal(out) if r["event"] == "drawn" and r["job"] == job]
 
 
-def test_successive_starts_and_a_cancel_are_separate_jobs_on_the_state(tmp_path: Path, free_udp_port: int) -> None:
+def test_successive_starts_and_a_cancel_are_separate_jobs_on_the_state(
+    tmp_path: Path, free_udp_port: int, sandbox: list[str]
+) -> None:
     out = tmp_path / "robot"
     sim = Simulator("127.0.0.1", 0, out, (210.0, 297.0), speed_mm_s=0.0)
     threading.Thread(target=sim.serve, args=(40.0,), daemon=True).start()
@@ -78,6 +80,7 @@ def test_successive_starts_and_a_cancel_are_separate_jobs_on_the_state(tmp_path:
     cfg = load_config(
         None,
         [
+            *sandbox,
             'input.source="replay"',
             "input.replay_speed=20",
             "input.replay_loop=false",
