@@ -7,6 +7,7 @@ import os
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 import zlib
 from pathlib import Path
@@ -19,9 +20,24 @@ ROOT = Path(__file__).resolve().parents[3]
 SESSION = ROOT / "installation" / "assets" / "sessions" / "face_04.jsonl"
 
 
+def _sandboxed(args: tuple[str, ...]) -> list[str]:
+    """A show verb's arguments with its log, archive and OSC port kept off the repository's own (the sandbox)."""
+    if not args or args[0] not in ("demo", "live", "record"):
+        return list(args)
+    box = Path(tempfile.mkdtemp(prefix="bad-input-"))
+    sets = [
+        "osc.port=0",
+        "osc.state_out=[]",
+        f"logging.file={json.dumps(str(box / 'logs' / 'installation.jsonl'))}",
+        f"archive.root={json.dumps(str(box / 'archive'))}",
+        f"paths.saved={json.dumps(str(box / 'saved'))}",
+    ]
+    return [args[0], *[a for s in sets for a in ("--set", s)], *args[1:]]  # the test's own --set still wins
+
+
 def _run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, str(ROOT / "run.py"), *args],
+        [sys.executable, str(ROOT / "run.py"), *_sandboxed(args)],
         capture_output=True,
         text=True,
         timeout=timeout,
