@@ -73,7 +73,7 @@ def _one_job(link: RobotLink, robot, paths: list, kill: bool, bridge_button: boo
 
     if kill:
         _until(lambda: s.state == "drawing" or s.finished, tick=operator)
-        _kill_mid_job(robot, s, 8)
+        _kill_mid_job(robot, s, 4)  # early in the job: a fast robot must not finish before the kill lands
     assert _until(lambda: s.finished, tick=operator)
     s.join(5)
     return s, pressed
@@ -82,7 +82,7 @@ def _one_job(link: RobotLink, robot, paths: list, kill: bool, bridge_button: boo
 @pytest.mark.parametrize(("jobs", "new_sheet"), [(2, False), (5, True)])
 def test_drawings_in_a_row_on_one_robot(robot, lossy_proxy, jobs: int, new_sheet: bool) -> None:  # noqa: ANN001
     link = _link(lossy_proxy, new_sheet)
-    plans = [_plan(10 + k, 30) for k in range(jobs)]
+    plans = [_plan(10 + k, 40) for k in range(jobs)]
     done: list[PlotStreamer] = []
     kills_at = {1, 3}
     for k, paths in enumerate(plans):
