@@ -67,6 +67,7 @@ def lattice_peak(img: np.ndarray) -> float:
     lattice.discard((0, 0))
     floor = (1 / 255) ** 2 / 12 * float((w**2).sum()) ** 2  # rounding noise: variance q²/12, Hann-weighted
     offs = [d for d in range(-4, 5) if abs(d) >= 2]
+    dist = np.maximum(*np.abs(np.meshgrid(np.arange(-4, 5), np.arange(-4, 5), indexing="ij")))  # [9, 9] Chebyshev
     best = 0.0
     for u, v in sorted(lattice):
         peak = p[np.ix_([(u + d) % n for d in (-1, 0, 1)], [(v + d) % n for d in (-1, 0, 1)])].max()
@@ -78,7 +79,6 @@ def lattice_peak(img: np.ndarray) -> float:
             rows = [(u + d) % n for d in range(-4, 5)]
             cols = [(v + d) % n for d in range(-4, 5)]
             box = p[np.ix_(rows, cols)]
-            dist = np.maximum(*np.abs(np.meshgrid(np.arange(-4, 5), np.arange(-4, 5), indexing="ij")))
             same_radius = np.abs(radius[np.ix_(rows, cols)] - radius[u, v]) <= 2.5
             ref = box[(dist >= 2) & same_radius]
         best = max(best, float(peak / max(float(ref.mean()), floor)))
