@@ -103,11 +103,13 @@ sys.path.insert(0, {root!r})
 from pathlib import Path
 from installation.runtime.archive import Archive
 a = Archive(Path({path!r}))
+blob = os.urandom(1 << 20)  # made once: nearly all of the loop's time is spent inside save()
+files = {{f"layer{{k}}.png": blob for k in range(6)}}
+files["strokes.jsonl"] = b"x" * 1000
 i = 0
 while True:
     i += 1
-    blob = os.urandom(1 << 20)
-    a.save("drawing", {{"ai.png": blob, "sketch.png": blob[: 1 << 19], "strokes.jsonl": b"x" * 1000}}, {{"n": i}})
+    a.save("drawing", files, {{"n": i}})
 """
 
 
@@ -115,7 +117,11 @@ def test_kill_9_during_saves_leaves_only_complete_works(tmp_path: Path) -> None:
     path = tmp_path / "arch"
     script = WRITER.format(root=str(ROOT), path=str(path))
     interrupted = 0  # kills that landed mid-save (a .tmp folder left behind): what the test is about
-    for delay in (0.0, 0.013, 0.029, 0.047, 0.061):
+    # At least five kills; more (up to 30) until one lands mid-save, so a fast disk cannot make the test vacuous.
+    delays = [0.0, 0.013, 0.029, 0.047, 0.061] + [0.003 * k for k in range(25)]
+    for attempt, delay in enumerate(delays):
+        if attempt >= 5 and interrupted:
+            break
         before = len(Archive(path).list())
         proc = subprocess.Popen([sys.executable, "-c", script])
         end = time.monotonic() + 60
