@@ -346,7 +346,7 @@ def end_to_end(model: Path, seconds: float, threads: int) -> dict[str, Any]:
     """The real spine, headless, replaying the embedded sessions with this model."""
     try:
         from installation.core.config import load_config
-        from installation.runtime.demo import run_headless
+        from installation.verbs.demo import run_headless
     except ImportError as e:
         raise UserError(f"the end-to-end part needs the headless demo ({e}): pass --skip-e2e") from e
     from installation.runtime.inference import read_metadata

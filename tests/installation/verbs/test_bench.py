@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from installation.core.errors import UserError
-from installation.runtime import bench
 from installation.runtime.inference import gpu_present
+from installation.verbs import bench
 from models.export import export
 from models.pix2pix.checkpoint import save_checkpoint
 from models.pix2pix.config import Pix2PixConfig
