@@ -84,7 +84,7 @@ def _models(args: argparse.Namespace, tmp: Path) -> list[Path]:
                 raise UserError(f"model {p} does not exist: pass an exported .onnx with --model")
         return list(args.model)
     if args.checkpoint is not None:
-        from models.export import export
+        from models.pix2pix.export import export
 
         out = tmp / f"{args.checkpoint.stem}.onnx"
         log.info("exporting %s to a temporary ONNX file for the benchmark", args.checkpoint)
@@ -238,7 +238,7 @@ def bench_model(
 
 
 def _example(meta: dict[str, str]) -> np.ndarray:
-    from models.export import EXPORTERS
+    from models.pix2pix.export import EXPORTERS
 
     kind = meta.get("kind", "")
     if kind not in EXPORTERS:
@@ -282,7 +282,7 @@ def bench_torch(
 
 def _torch_module(meta: dict[str, str], checkpoint: Path | None) -> tuple[Any, str]:
     """(module in eval mode, what its weights are) for the ONNX file's architecture."""
-    from models.export import EXPORTERS
+    from models.pix2pix.export import EXPORTERS
 
     spec = EXPORTERS[meta["kind"]]
     want = meta.get("checkpoint_sha256", "")
