@@ -22,7 +22,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "record": ("installation.verbs.record", "record a drawing session to a JSON Lines file"),
     "build-data": ("models.data.build", "build a paired sketch/target data set"),
     "train": ("models.pix2pix.train", "train the pix2pix generator"),
-    "quality": ("models.pix2pix.quality", "models side by side: L1, SSIM, sharpness, lattice, flicker, cost"),
+    "quality": ("installation.verbs.quality", "models side by side: L1, SSIM, sharpness, lattice, flicker, cost"),
     "train-clip": ("models.clip.train", "train the small CLIP (drawings + captions)"),
     "clip-eval": ("models.clip.evaluate", "held-out zero-shot retrieval of a CLIP; JSON + sheet"),
     "clip-score": ("installation.verbs.clip_score", "cosine similarity of an image with each prompt; JSON"),
