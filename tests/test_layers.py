@@ -33,7 +33,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "installation.runtime": ("installation.verbs",),
     "installation.bridges": ("installation.runtime", "installation.verbs"),
     "models": ("installation.runtime", "installation.verbs", "installation.adapters", "installation.bridges"),
-    "calibration": ("installation.verbs",),
+    "calibration": ("installation.runtime", "installation.verbs"),
 }
 
 
