@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import threading
 import time
@@ -26,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from installation.core.archive_index import config_hash
-from installation.core.config import GENERATORS, LAYOUTS, RANGES, AppConfig
+from installation.core.config import GENERATORS, LAYOUTS, AppConfig
 from installation.core.errors import UserError
 from installation.core.frames import AIFrame, CameraFrame, SketchFrame
 from installation.core.session import PenEvent, Player, Session, SessionWriter, apply_event, read_session
@@ -674,26 +673,20 @@ class Show:
         log.info("plotting job %s: %d paths on %s via %s", streamer.job, len(paths), p.paper, p.robot)
 
     def _param(self, name: str, value: object, renderer) -> None:  # noqa: ANN001
-        """Live parameters settable by name over /param."""
-        from installation.core.osc_protocol import coerce
+        """/param NAME VALUE: a live config key (core/live_params), checked as the loader checks it."""
+        from installation.core.live_params import set_live
 
-        setters = {
-            "display.crossfade_s": ("f", lambda v: setattr(renderer, "crossfade_s", v)),
-            "display.hud": ("b", lambda v: setattr(renderer, "hud", v)),
-            "display.layout": ("s", lambda v: renderer.set_layout(v) if v in LAYOUTS else None),
-        }
-        if name not in setters:
-            self.last_error = f"/param: {name!r} is not a live parameter ({', '.join(setters)})"
-            return
-        kind, setter = setters[name]
         try:
-            v = coerce(value, kind)
-            lo, hi = RANGES.get(name, (-math.inf, math.inf))
-            if kind == "f" and not lo <= v <= hi:  # False for NaN too: the config's range holds live as well
-                raise ValueError(f"{v} is not within {lo:g}..{hi:g}")
-            setter(v)
-        except ValueError as e:
-            self.last_error = f"/param {name}: {e}"
+            self.cfg, v = set_live(self.cfg, name, value)  # the loop reads self.cfg: fps, attract, idle, margin
+        except UserError as e:
+            self.last_error = str(e)
+            return
+        appliers = {"display.crossfade_s": "crossfade_s", "display.hud": "hud"}
+        if name == "display.layout":
+            renderer.set_layout(v)
+        elif name in appliers:  # the renderer's own copies of the display keys
+            setattr(renderer, appliers[name], v)
+        log.info("/param %s = %r", name, v)
 
     # -- steering -------------------------------------------------------------------------------------------
     def _sketch_changed(self, now: float, restart: bool = False) -> None:
