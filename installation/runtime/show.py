@@ -126,6 +126,8 @@ class Show:
         self._archived_version = -1  # canvas version of the newest archived work (no double archiving)
         self._model = None
         self.switcher = None  # ModelSwitcher: /model builds the next model beside the running one
+        self.source = cfg.input.source  # the input now: /mode switches it (input_switch.InputSwitcher)
+        self.inputs = None  # the InputSwitcher while the show runs
         self.renderer = None  # the display's Renderer while the show runs (layout, HUD): read by tests
         self._status = ""  # the status line on screen now
         self._config_hash = config_hash(cfg.to_dict())
@@ -214,16 +216,14 @@ class Show:
             sup_cfg.healthy_after_s,
             sup_cfg.stall_after_s,
         )
-        camera = None
-        if self.cfg.input.source == "camera":
-            from installation.adapters.camera import CameraWorker
-            from installation.runtime.paper_input import PaperSketchWorker, sketcher_from_profile
+        from installation.runtime.input_switch import InputSwitcher, Switch, open_camera_input
 
-            camera = CameraWorker(self.cfg.input.camera, self.camera_frames, self.stop)
-            to_sketch = sketcher_from_profile(self.profile, self.cfg.model.input_size)
-            paper = PaperSketchWorker(
-                self.camera_frames, self.paper_sketches, self.stop, to_sketch, self.cfg.model.input_size
-            )
+        inputs = self.inputs = InputSwitcher(
+            lambda: open_camera_input(self.cfg, self.profile, self.camera_frames, self.paper_sketches, self.stop),
+            bool(self.sessions),
+            report=lambda message: setattr(self, "last_error", message),  # the newest error, on /state/error
+        )
+        first_camera = inputs.open_camera() if self.source == "camera" else None  # fails fast at start-up
         surface = self._open_display()
         renderer = self.renderer = Renderer(surface, self.cfg.display)
         display_canvas = self._display_canvas(renderer.panel_side())
@@ -250,9 +250,8 @@ class Show:
         if self.generator != "pix2pix":
             self._request_steer(restart=True)
         clip = self._start_clip()
-        if camera is not None:
-            sup.add("camera", camera.serve)
-            sup.add("paper", paper.serve)
+        if first_camera is not None:
+            inputs.swap(Switch("camera", first_camera), sup)
         if control is not None:
             sup.add("osc", control.serve, release=control.close_socket)  # a replacement opens a fresh socket
             control.announce()
@@ -292,6 +291,9 @@ class Show:
                     worker.swap(new_model)
                     hud.provider, hud.model = new_model.provider, new_model.name
                     self._sketch_changed(now)
+                if (switch := inputs.take()) is not None:  # /mode: the new input was built beside the old one
+                    replay, mode = self._swap_input(switch, renderer, display_canvas, now)
+                camera = inputs.camera
                 if now >= next_health:
                     next_health = now + sup_cfg.health_every_s
                     fields = health_fields(self, now - t_start, control, worker)
@@ -315,7 +317,7 @@ class Show:
                 if events:
                     last_input = now
                     if replay is not None and mode == "attract":  # a visitor takes over from attract mode
-                        replay, mode = None, self.cfg.input.source
+                        replay, mode = None, self.source
                         events.insert(0, PenEvent("clear", 0.0))
                     if writer is not None:
                         record_t0 = record_t0 if record_t0 is not None else now
@@ -518,13 +520,9 @@ class Show:
             if args[0] and self.sessions:
                 return self._attract(now), "attract"
             if not args[0] and mode == "attract":
-                return None, self.cfg.input.source
-        elif a == "/mode" and args[0] == "replay" and self.sessions:
-            r = Replay(self.sessions, self.cfg.input.replay_speed, self.cfg.input.replay_loop)
-            r.start(now)
-            return r, "replay"
-        elif a == "/mode" and args[0] == "tablet":
-            return None, "tablet"
+                return None, self.source
+        elif a == "/mode" and self.inputs is not None:
+            self.inputs.request(args[0], self.source)
         elif a == "/param":
             self._param(str(args[0]), args[1], renderer)
         elif a.startswith("/plotter/"):
@@ -533,7 +531,7 @@ class Show:
             self.switcher.request(str(args[0]))
         elif a.startswith("/sitter/"):
             self.last_error = f"{a} works in sitter mode: run `python run.py sitter`"
-        else:  # camera mode: not available in this build
+        else:
             self.last_error = f"{a} is not available in this build"
             log.info("OSC %s %s: not available in this build", a, args)
         return replay, mode
@@ -543,6 +541,8 @@ class Show:
             return self.last_error
         if self.switcher is not None and self.switcher.error:
             return self.switcher.error
+        if self.inputs is not None and self.inputs.error:
+            return self.inputs.error
         if self.archive_writer is not None and self.archive_writer.archive.stats.last_error:
             return self.archive_writer.archive.stats.last_error
         return control.counters.last_error if control is not None else ""
@@ -561,7 +561,7 @@ class Show:
             return
         if not force and work_mode in (None, "attract"):
             return
-        camera_mode = self.cfg.input.source == "camera"
+        camera_mode = self.source == "camera"
         if not self.canvas.all_strokes() and not camera_mode:
             return
         from installation.runtime.works import WorkSnapshot, build_files
@@ -766,9 +766,24 @@ class Show:
         r.start(now)
         return r
 
+    def _swap_input(self, switch, renderer, display_canvas, now):  # noqa: ANN001, ANN202
+        """A finished /mode switch: the drawing is finished and cleared, the old input stopped, the new one on."""
+        import pygame
+
+        self._key(pygame.K_c, renderer, display_canvas, now)
+        self.paper_sketches.take(timeout=0)  # nothing of an old camera is shown after the switch
+        self.inputs.swap(switch, self.supervisor)
+        log.info("input %s → %s", self.source, switch.mode)
+        self.source = switch.mode
+        if switch.mode != "replay":
+            return None, switch.mode
+        r = Replay(self.sessions, self.cfg.input.replay_speed, self.cfg.input.replay_loop)
+        r.start(now)
+        return r, "replay"
+
     def _attract_due(self, now: float, last_input: float) -> bool:
         after = self.cfg.display.attract_after_s
-        return self.cfg.input.source == "tablet" and after > 0 and now - last_input >= after and bool(self.sessions)
+        return self.source == "tablet" and after > 0 and now - last_input >= after and bool(self.sessions)
 
     def _attract(self, now: float) -> Replay:
         log.info("idle for %.0f s: attract mode", self.cfg.display.attract_after_s)
@@ -826,7 +841,7 @@ class Show:
             self._plotter("paper")
         elif key == pygame.K_s:
             self._save(renderer)
-            self._finish("save", self._work_mode or self.cfg.input.source, force=True)
+            self._finish("save", self._work_mode or self.source, force=True)
 
     def _save(self, renderer) -> None:  # noqa: ANN001
         import cv2
