@@ -3,12 +3,13 @@
     python benchmarks/switch_gaps.py --json benchmarks/switch-gaps-cpu-2core.json
 
 The show runs headless (640×360 at 30 fps, replaying the embedded sessions, CLIP scoring on, as in the other
-show benchmarks) with its OSC server on loopback. After a quiet phase, a rig sends over real UDP, every `--every`
-seconds after the previous one has swapped, the next of: /model pix2pix_default.fp16, /mode camera (a recorded video of a drawn sheet, written by
-this script, as `input.camera`), /model cpu, /mode tablet, /mode replay, ... and waits (at most
-`--swap-timeout`) until the show has swapped (the new model answering, the new input on). Each switch's window runs from its command to the next one;
-the JSON has, per switch, the time to swap and the largest frame gap in its window, the largest gap per kind,
-the quiet phase's gaps for comparison, and the machine's load.
+show benchmarks) with its OSC server on loopback. After a quiet phase, a rig sends over real UDP, `--every`
+seconds after the previous switch has swapped, the next of: /model pix2pix_default.fp16, /mode camera (a
+recorded video of a drawn sheet, written by this script, as `input.camera`), /model cpu, /mode tablet, /mode
+replay, ... and waits (at most `--swap-timeout`) until the show has swapped (the new model answering, the new
+input on). Each switch's window runs from its command to the next one; the JSON has, per switch, the time to
+swap and the largest frame gap in its window, the largest gap per kind, the quiet phase's gaps for comparison,
+and the machine's load.
 """
 
 from __future__ import annotations
