@@ -114,3 +114,15 @@ def test_every_live_number_has_a_range_and_the_marks_are_the_ones_documented() -
     assert params["display.layout"].choices == LAYOUTS
     new, v = set_live(DEFAULT, "display.fps", "30")  # as --set display.fps=30
     assert v == 30 and new.display.fps == 30 and DEFAULT.display.fps == 60
+
+
+def test_the_packaged_defaults_mark_the_same_keys_live() -> None:
+    from installation.core.config import DEFAULTS_FILE
+
+    marked, section = set(), ""
+    for line in DEFAULTS_FILE.read_text().splitlines():
+        if line.startswith("["):
+            section = line.strip("[] ")
+        elif "(live: /param" in line:
+            marked.add(f"{section}.{line.split('=')[0].strip()}")
+    assert marked == set(live_params())
