@@ -27,6 +27,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "clip-eval": ("models.clip.evaluate", "held-out zero-shot retrieval of a CLIP; JSON + sheet"),
     "clip-score": ("installation.runtime.clip_cli", "cosine similarity of an image with each prompt; JSON"),
     "export": ("installation.runtime.export_cli", "export a checkpoint to ONNX with a parity check"),
+    "quantize": ("models.quantize", "an int8 copy of an exported model, calibrated and measured against fp32"),
     "bench": ("installation.runtime.bench", "benchmark models and the live loop; writes JSON"),
     "plot": ("installation.runtime.plot", "turn an image, SVG or session into ordered plotter paths (SVG + JSON)"),
     "bridge": ("installation.bridges.cli", "run a robot bridge: the simulator, GRBL over serial, or AxiDraw"),

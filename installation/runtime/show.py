@@ -126,6 +126,8 @@ class Show:
         self._work_started = ""
         self._archived_version = -1  # canvas version of the newest archived work (no double archiving)
         self._model = None
+        self.adaptive = None  # AdaptiveModels: the ladder the show steps down when inference falls behind
+        self.rate_info: dict[str, object] = {}  # threads, precision: chosen once at start (metrics.json)
         self.switcher = None  # ModelSwitcher: /model builds the next model beside the running one
         self.renderer = None  # the display's Renderer while the show runs (layout, HUD): read by tests
         self._status = ""  # the status line on screen now
@@ -144,12 +146,13 @@ class Show:
     def _open_model(self):  # noqa: ANN202 - the runtime's Model
         from installation.runtime.inference import ModelExpectation, RuntimeSettings, open_model, open_tiered
         from installation.runtime.model_switch import ModelSwitcher
+        from installation.runtime.rate import inference_settings_threads, with_rate_choices
 
         m = self.cfg.model
         settings = RuntimeSettings(
             providers=tuple(m.providers),
             require_gpu=m.require_gpu,
-            intra_op_threads=m.threads,
+            intra_op_threads=inference_settings_threads(m.threads),
             trt_cache_dir=str(self.cfg.resolve(m.trt_cache_dir)),
         )
         expect = ModelExpectation(kind="pix2pix", input_size=m.input_size, input_channels=1, output_channels=3)
@@ -157,7 +160,11 @@ class Show:
         cpu_path = self.cfg.resolve(m.path)
         tiers = {"cpu": cpu_path, **({"gpu": Path(gpu_path)} if gpu_path else {})}
         self.switcher = ModelSwitcher(lambda p: open_model(p, expect, settings), cpu_path.parent, tiers)
-        return open_tiered(str(cpu_path), gpu_path, m.tier, expect, settings)
+        model = open_tiered(str(cpu_path), gpu_path, m.tier, expect, settings)
+        model, self.adaptive, self.rate_info = with_rate_choices(
+            model, self.cfg, lambda p: open_model(p, expect, settings)
+        )
+        return model
 
     def _open_display(self):  # noqa: ANN202 - pygame Surface
         if self.opts.headless:
@@ -291,6 +298,7 @@ class Show:
                 if new_model is not None:  # built beside the old one: swapped between two frames
                     model = self._model = new_model
                     worker.swap(new_model)
+                    self.adaptive = None  # a model chosen by hand (/model): no adaptive steps away from it
                     hud.provider, hud.model = new_model.provider, new_model.name
                     self._sketch_changed(now)
                 if now >= next_health:
@@ -345,6 +353,12 @@ class Show:
                 ai = self._ai_source().take(timeout=0)
                 if ai is not None:
                     renderer.set_ai(ai.image, now)
+                    if self.adaptive is not None and self.generator == "pix2pix":
+                        stepped = self.adaptive.on_answer(ai.inference_ms)
+                        if stepped is not None:  # every level was opened at start: swapped between two frames
+                            model = self._model = stepped
+                            worker.swap(stepped)
+                            hud.model = stepped.name
                     pending = ai if self.generator == "pix2pix" else None  # latency: pix2pix answers only
                 if clip is not None:
                     self._clip_step(clip, hud)
@@ -436,6 +450,8 @@ class Show:
             inference_skipped=worker.skipped,
             sketch_slot_dropped=self.sketches.dropped,
             rss_mb=_rss_mb(),
+            rate={**self.rate_info, **({"adaptive": self.adaptive.summary()} if self.adaptive else {})},
+            frames_out=frames_out.stats() if frames_out is not None else None,
         )
         if self.steer_worker is not None:
             w = self.steer_worker
@@ -449,7 +465,7 @@ class Show:
         from installation.runtime.clip_worker import ClipScoreWorker
 
         c = self.cfg.clip
-        clip = ClipScoreWorker(self.cfg.resolve(c.models), c.hz, c.threads, self.stop)
+        clip = ClipScoreWorker(self.cfg.resolve(c.models), c.hz, c.threads, self.stop, c.int8)
         clip.start()
         return clip
 
