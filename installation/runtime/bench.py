@@ -395,6 +395,7 @@ def end_to_end(model: Path, seconds: float, threads: int) -> dict[str, Any]:
         "provider": m["provider"],
         "model": m["model"],
         "rss_mb": round(float(m["rss_mb"]), 1),
+        "rate": m.get("rate"),
         "seconds": seconds,
         "display": f"{cfg.display.width}x{cfg.display.height} headless, {cfg.display.fps} fps cap",
     }

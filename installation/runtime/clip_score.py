@@ -7,6 +7,7 @@ and their embeddings cached (bounded), so a steady prompt costs one image encodi
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections import OrderedDict
@@ -58,6 +59,7 @@ class ClipScorer:
         self.image_size = int(img_meta["input_size"])
         self.context_length = int(txt_meta["context_length"])
         self.embed_dim = int(img_meta["embed_dim"])
+        self._image_sha256 = hashlib.sha256(img_data).hexdigest()
         self._image = _create_session(
             ort, img_data, folder / IMAGE_FILE, settings, provider_list(settings, img_meta, "", [])
         )
@@ -79,9 +81,12 @@ class ClipScorer:
         if mode != "off" and path.is_file():
             try:
                 meta, data = read_metadata(path, "clip-image")
+                if meta.get("source_sha256") != self._image_sha256:
+                    raise UserError("it was made from another clip_image.onnx: re-make it with `run.py quantize`")
                 session = _create_session(ort, data, path, settings, ["CPUExecutionProvider"])
             except UserError as e:
                 log.warning("CLIP int8 copy %s cannot be used (%s): fp32", path.name, e)
+                meta = None
         fp32_ms = int8_ms = None
         if session is not None:
             x = np.ones((1, 3, self.image_size, self.image_size), np.float32)

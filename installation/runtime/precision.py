@@ -66,6 +66,13 @@ def best_precision(model: Any, open_path: Callable[[Path], Any], mode: str) -> P
         except UserError as e:  # a broken int8 copy never stops the show: fp32 goes on
             log.warning("int8 copy %s cannot be used (%s): running fp32", path.name, e)
             found = False
+    if int8 is not None and int8.metadata.get("source_sha256") != getattr(model, "sha256", None):
+        log.warning(
+            "int8 copy %s was made from another file than %s (a replaced model): running fp32; re-make it with "
+            "`python run.py quantize --model %s --data PACK`",
+            path.name, Path(model.path).name, model.path,
+        )  # fmt: skip
+        int8, found = None, False
     quality = quality_within_goals(int8.metadata) if int8 is not None else None
     fp32_ms = int8_ms = None
     if int8 is not None:
