@@ -38,10 +38,11 @@ class Resized:
 
 
 class AdaptiveModels:
-    def __init__(self, levels: list[Any], target_hz: float) -> None:
+    def __init__(self, levels: list[Any], target_hz: float, costs: list[float] | None = None) -> None:
         self.levels = levels
         self.names = [m.name for m in levels]
-        costs = time_models(levels) if len(levels) > 1 else [1.0]
+        if costs is None or len(costs) != len(levels):  # timed here unless the caller just timed them
+            costs = time_models(levels) if len(levels) > 1 else [1.0]
         self.costs = costs
         self.ladder = AdaptiveLadder(costs, AdaptivePolicy(target_hz=target_hz))
         self.steps_down = self.steps_up = 0
@@ -80,7 +81,11 @@ class AdaptiveModels:
         }
 
 
-def build(chosen: Any, cheaper: list[Any], extra: list[Any], target_hz: float) -> AdaptiveModels:
+def build(
+    chosen: Any, cheaper: list[Any], extra: list[Any], target_hz: float, costs: list[float] | None = None
+) -> AdaptiveModels:
+    """costs: start costs of [chosen, *cheaper] when already measured (the precision choice times both)."""
     size = chosen.input_size
     fitted = [m if m.input_size == size else Resized(m, size) for m in extra]
-    return AdaptiveModels([chosen, *cheaper, *fitted], target_hz)
+    known = costs if costs is not None and not extra else None
+    return AdaptiveModels([chosen, *cheaper, *fitted], target_hz, known)

@@ -53,4 +53,6 @@ def with_rate_choices(
         if not path.is_file():
             raise UserError(f"config model.adaptive_levels names {path}, which does not exist: export it or drop it")
         extra.append(open_path(path))
-    return result.model, build(result.model, result.cheaper, extra, m.adaptive_hz), info
+    costs = [result.fp32_ms, result.int8_ms] if result.cheaper else None  # [fp32, int8]: timed just now
+    known = [c for c in costs if c is not None] if costs else None
+    return result.model, build(result.model, result.cheaper, extra, m.adaptive_hz, known), info
