@@ -209,6 +209,7 @@ class Show(StartupMixin, CommandsMixin, GeneratorsMixin, FrameMixin, FinishMixin
                     self._sketch_changed(now)
                 if (switch := inputs.take()) is not None:  # /mode: the new input was built beside the old one
                     replay, mode = self._swap_input(switch, renderer, display_canvas, now)
+                    last_input = now  # a new input: attract mode counts its idle time from here
                 camera = inputs.camera
                 if now >= next_health:
                     next_health = now + sup_cfg.health_every_s

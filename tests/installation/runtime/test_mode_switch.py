@@ -65,6 +65,7 @@ def test_mode_switches_inputs_live_and_a_camera_that_cannot_open_leaves_the_inpu
             f"osc.port={free_udp_port}",
             f'osc.state_out=["127.0.0.1:{rx.getsockname()[1]}"]',
             "osc.state_hz=30",
+            "display.attract_after_s=0",
             "archive.enabled=false",
             "clip.enabled=false",
         ],
@@ -99,7 +100,7 @@ def test_mode_switches_inputs_live_and_a_camera_that_cannot_open_leaves_the_inpu
             got["replay_first"] = listen(lambda: last("/state/mode") == "replay", 30)
             send("/mode", "camera")
             got["camera"] = listen(lambda: last("/state/mode") == "camera", 20)
-            got["camera_sketch"] = listen(lambda: show.canvas.version > 0 and _camera_sketch_shown(show), 10)
+            got["camera_sketch"] = listen(lambda: show.canvas.version > 0 and _camera_sketch_shown(show), 20)
             cam = show.inputs.camera
             got["camera_frames"] = cam.camera.seq if cam is not None else 0
             send("/param", "display.fps", "24")  # read as --set display.fps=24
