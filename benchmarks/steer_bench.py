@@ -89,7 +89,8 @@ def peak_rss_mb() -> float:
 
 
 def ranks(clip: torch.nn.Module, images: list[np.ndarray], prompts: list[str]) -> np.ndarray:
-    """Rank (0 = first) of each image's own prompt among all `prompts`, by `clip`."""
+    """Rank (0 = first) of image i's own prompt i among all `prompts` (≥ len(images): a --limit run of the first
+    N prompts is still ranked among all 20), by `clip`."""
     x = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float() / 255.0  # (N, 3, H, W)
     with torch.no_grad():
         sim = (clip.encode_image(x) @ clip.encode_text(prompts).T).numpy()  # (N, P)
@@ -188,7 +189,7 @@ def main() -> int:
     ap.add_argument("--baseline", action="store_true", help="steer as before issue 16 (old APIs only)")
     ap.add_argument("--colour", action="store_true", help="colour strokes instead of grey ink")
     ap.add_argument("--max-width", type=float, default=0.03, help="widest stroke, fraction of the side")
-    ap.add_argument("--limit", type=int, default=len(PROMPTS), help="first N prompts only (smoke runs)")
+    ap.add_argument("--limit", type=int, default=len(PROMPTS), help="steer the first N prompts only (ranked among all)")
     ap.add_argument("--speed-steps", type=int, default=15)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--clip", type=Path, help="steering CLIP file (default: the embedded one)")
@@ -200,14 +201,15 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     clip = load_clip(args.clip)
     judge = load_clip(args.judge) if args.judge else load_judge()
-    prompts = (TUNE_PROMPTS if args.tune else PROMPTS)[: args.limit]
+    all_prompts = TUNE_PROMPTS if args.tune else PROMPTS
+    prompts = all_prompts[: args.limit]
     result: dict[str, Any] = {
         "machine": {"cpu": platform.processor() or platform.machine(), "threads": args.threads,
                     "torch": torch.__version__},
         "setup": {"generators": args.generators, "size": args.size, "strokes": args.strokes, "steps": args.steps,
                   "cutouts": args.cutouts, "restarts": 1 if args.baseline else args.restarts,
                   "baseline": args.baseline, "colour": args.colour, "max_width": args.max_width,
-                  "prompts": len(prompts), "tune_set": args.tune,
+                  "prompts": len(prompts), "ranked_among": len(all_prompts), "tune_set": args.tune,
                   "steer_clip": str(args.clip or "embedded"), "judge": str(args.judge or "embedded judge")},
     }  # fmt: skip
     sheets: list[tuple[list[np.ndarray], list[str]]] = []
@@ -224,14 +226,14 @@ def main() -> int:
             print(f"{kind} {i + 1}/{len(prompts)} {prompt!r}: loss {loss:.4f} std {per_prompt[-1]['std']} "
                   f"({per_prompt[-1]['seconds']} s)", flush=True)  # fmt: skip
         steer_s = time.perf_counter() - t0
-        judge_r, self_r = ranks(judge, images, prompts), ranks(clip, images, prompts)
-        start_r = ranks(judge, starts, prompts)
+        judge_r, self_r = ranks(judge, images, all_prompts), ranks(clip, images, all_prompts)
+        start_r = ranks(judge, starts, all_prompts)
         for p, jr, sr in zip(per_prompt, judge_r, self_r, strict=True):
             p["judge_rank"], p["steer_clip_rank"] = int(jr) + 1, int(sr) + 1
         stds = [p["std"] for p in per_prompt]
         result[kind] = {
             "quality": {"judge": rank_summary(judge_r), "steer_clip_itself": rank_summary(self_r),
-                        "unsteered_start_judge": rank_summary(start_r), "chance_top1": round(1 / len(prompts), 3)},
+                        "unsteered_start_judge": rank_summary(start_r), "chance_top1": round(1 / len(all_prompts), 3)},
             "std": {"min": round(min(stds), 4), "median": round(float(np.median(stds)), 4),
                     "flat_images": int(sum(sd < FLAT_STD for sd in stds)), "flat_below": FLAT_STD},
             "steer_seconds_total": round(steer_s, 1),
