@@ -213,7 +213,7 @@ def main() -> int:
                   "steer_clip": str(args.clip or "embedded"), "judge": str(args.judge or "embedded judge")},
     }  # fmt: skip
     sheets: list[tuple[list[np.ndarray], list[str]]] = []
-    for kind in args.generators.split(","):
+    for kind in [k for k in args.generators.split(",") if k]:  # --generators "": speed only
         images, starts, per_prompt = [], [], []
         t0 = time.perf_counter()
         for i, prompt in enumerate(prompts):
@@ -260,7 +260,7 @@ def main() -> int:
     result["peak_rss_mb"] = round(peak_rss_mb(), 1)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2) + "\n")
-    keys = [k for k in args.generators.split(",") if k in result]
+    keys = [k for k in args.generators.split(",") if k and k in result]
     print(json.dumps({k: result[k]["quality"] for k in keys} | {"speed": result["speed"]}, indent=2))
     return 0
 

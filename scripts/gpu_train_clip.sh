@@ -16,7 +16,7 @@ WORK=${WORK:-/tmp/gpu_clip}; mkdir -p "$WORK"
 WORKERS=${WORKERS:-$(( $(nproc) > 2 ? $(nproc) - 2 : 1 ))}
 PY=${PY:-python3}
 if [ "${TOY:-0}" = 1 ]; then
-  DEVICE=cpu; CFG=tiny; CFG_J=tiny; MIN=${MIN:-0.15}; BATCH=${BATCH:-32}; EVAL=${EVAL:-20}; THREADS=1
+  DEVICE=cpu; CFG=tiny; CFG_J=tiny; MIN=${MIN:-0.4}; BATCH=${BATCH:-32}; EVAL=${EVAL:-20}; THREADS=1
 else
   DEVICE=cuda; CFG=medium; CFG_J=medium-judge; MIN=${MIN:-12}; BATCH=${BATCH:-256}; EVAL=${EVAL:-300}; THREADS=4
 fi

@@ -76,7 +76,7 @@ def main(args: argparse.Namespace) -> int:
     budget = args.time_budget_min * 60.0
     t0, step, best, losses = time.monotonic(), 0, -1.0, []
     record = {"seed": args.seed, "order_seed": args.order_seed, "data": str(args.data), "train": len(train_idx),
-              "config": args.config if not args.tiny else "tiny", "stroke_views": str(args.stroke_views or ""),
+              "preset": args.config if not args.tiny else "tiny", "stroke_views": str(args.stroke_views or ""),
               "stroke_p": args.stroke_p if args.stroke_views else 0.0, "enrich_p": args.enrich_p}  # fmt: skip
     with (args.out / "metrics.jsonl").open("a") as mlog:
         while True:

@@ -2,8 +2,10 @@
 
 Steers the chosen generator with CLIP towards the prompt ('a face:1 | scribble:-0.5'), logs progress, optionally
 writes progressive frames, then writes the image and (with --svg) plotter paths in millimetres: the strokes
-themselves for the strokes generator, the image vectorised in a robot-like hand for the others. Ctrl-C stops
-early and still writes what there is. Prints a JSON summary.
+themselves for the strokes generator (cut at the page edge), the image vectorised in a robot-like hand for the
+others. Strokes and pixels first try `--restarts` candidates and keep the one the steering CLIP scores best
+(models/steer/restarts.py). Torch threads default to the cores (1 on ≤ 2). Ctrl-C stops early and still writes
+what there is. Prints a JSON summary.
 """
 
 from __future__ import annotations
