@@ -183,7 +183,7 @@ def main() -> int:
     ap.add_argument("--steps", type=int, default=150)
     ap.add_argument("--size", type=int, default=128)
     ap.add_argument("--strokes", type=int, default=24)
-    ap.add_argument("--cutouts", type=int, help="views per step (default: 12; the baseline's 8)")
+    ap.add_argument("--cutouts", type=int, help="views per step (default: CutoutParams().count, 8)")
     ap.add_argument("--restarts", type=int, default=3, help="candidates, the best chosen by the steering CLIP")
     ap.add_argument("--generators", default="strokes,pixels", help="comma-separated: strokes, pixels")
     ap.add_argument("--baseline", action="store_true", help="steer as before issue 16 (old APIs only)")

@@ -42,7 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--size", type=int, default=224, help="image side for strokes and pixels (portrait: its model's)")
     p.add_argument("--strokes", type=int, default=48, help="number of strokes (portrait: added strokes, ≤ 32)")
     p.add_argument("--colour", action="store_true", help="strokes in colour (default: grey ink, as a plotter draws)")
-    p.add_argument("--cutouts", type=int, default=12, help="augmented views per step")
+    p.add_argument("--cutouts", type=int, default=8, help="augmented views per step")
     p.add_argument("--restarts", type=int, default=3, help="candidates tried first; the steering CLIP keeps the best")
     p.add_argument("--frames", type=Path, help="write progressive frames here (PNG every --every steps)")
     p.add_argument("--every", type=int, default=25, help="steps between progressive frames / log lines")
