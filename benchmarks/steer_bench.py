@@ -84,6 +84,12 @@ TUNE_PROMPTS = [
 FLAT_STD = 0.02  # an image whose pixels' standard deviation (0–1 scale) is below this is a flat field
 
 
+def spatial_std(img: np.ndarray) -> float:
+    """(H, W, 3) uint8 → the pixels' standard deviation over the image, per channel, averaged (0–1 scale): a flat
+    field of any colour is 0 (the std over all values would count a flat magenta's channel spread as structure)."""
+    return round(float((img.astype(np.float32) / 255.0).reshape(-1, 3).std(0).mean()), 4)
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: kB
 
@@ -222,7 +228,7 @@ def main() -> int:
             images.append(img)
             starts.append(start)
             per_prompt.append({"prompt": prompt, "loss": round(loss, 4), "seconds": round(time.perf_counter() - t, 1),
-                               "std": round(float(img.astype(np.float32).std() / 255.0), 4)})  # fmt: skip
+                               "std": spatial_std(img)})  # fmt: skip
             print(f"{kind} {i + 1}/{len(prompts)} {prompt!r}: loss {loss:.4f} std {per_prompt[-1]['std']} "
                   f"({per_prompt[-1]['seconds']} s)", flush=True)  # fmt: skip
         steer_s = time.perf_counter() - t0
