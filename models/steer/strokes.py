@@ -154,7 +154,7 @@ class StrokesGenerator(SteerGenerator):
         total = total + r.length * hinge.mean()
         if r.overlap > 0:
             sigma = float(self.widths_px().detach().mean()) / max(self.size)
-            total = total + r.overlap * overlap_energy(free, max(sigma, 1e-3))
+            total = total + r.overlap * overlap_energy(free[:, ::3], max(sigma, 1e-3))  # every 3rd point: 9× cheaper
         return total
 
     def param_groups(self) -> list[dict[str, Any]]:
