@@ -50,3 +50,19 @@ TINY = ClipConfig(
     image_size=32, widths=(8, 16), embed_dim=16, context_length=16, token_dim=8, text_width=16, text_layers=1,
     text_heads=2,
 )  # fmt: skip
+
+# The stronger pair for a GPU run (issue 16): 96² input (4 stages → 6×6), a 4× wider image tower and a wider text
+# tower. The judge differs in seed, data order (scripts/gpu_train_clip.sh) and width, so it shares no blind spot
+# by construction.
+MEDIUM = ClipConfig(
+    image_size=96, widths=(32, 64, 128, 256), embed_dim=256, token_dim=128, text_width=256, text_layers=4,
+    text_heads=4,
+)  # fmt: skip
+MEDIUM_JUDGE = dataclasses.replace(MEDIUM, widths=(24, 48, 96, 192))
+PRESETS = {"small": ClipConfig(), "tiny": TINY, "medium": MEDIUM, "medium-judge": MEDIUM_JUDGE}
+
+
+def preset(name: str) -> ClipConfig:
+    if name not in PRESETS:
+        raise UserError(f"unknown clip config {name!r}: choose one of {', '.join(PRESETS)}")
+    return PRESETS[name]

@@ -155,7 +155,16 @@ def name_items(items: list[dict[str, str]]) -> None:
             it["name"] = it["title"]
 
 
-def random_caption(item: dict[str, str], rng: random.Random) -> str:
+def random_caption(item: dict[str, str], rng: random.Random, enrich_p: float = 0.5) -> str:
+    """A training caption: `plain_caption`, half the time varied by models.clip.captions.enrich (synonyms,
+    plural/singular, other phrasings of "a drawing of")."""
+    from models.clip.captions import enrich
+
+    text = plain_caption(item, rng)
+    return enrich(text, rng) if rng.random() < enrich_p else text
+
+
+def plain_caption(item: dict[str, str], rng: random.Random) -> str:
     """A training caption: title, a shuffled subset of keywords and the folder, in one of a few forms."""
     kws = [k for k in item["keywords"].split(", ") if k]
     rng.shuffle(kws)

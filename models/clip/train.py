@@ -37,11 +37,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 avoids spin-waits on a busy CPU)")
     parser.add_argument("--eval-every", type=int, default=300, help="steps between held-out scores")
     parser.add_argument("--tiny", action="store_true", help="the tiny test config (for smoke runs)")
+    parser.add_argument("--config", default="small", help="small, medium, medium-judge or tiny (models/clip/config.py)")
+    parser.add_argument("--stroke-views", type=Path, help="renders from models.clip.stroke_views (steering's look)")
+    parser.add_argument("--stroke-p", type=float, default=0.3, help="share of a batch drawn from --stroke-views")
+    parser.add_argument("--enrich-p", type=float, default=0.5, help="share of captions varied (synonyms, plurals)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
 
 
 def main(args: argparse.Namespace) -> int:
     from models.clip.checkpoint import save_checkpoint
-    from models.clip.config import TINY, ClipConfig
+    from models.clip.config import TINY
     from models.clip.data import evaluated_categories, load_pack
     from models.clip.metrics import held_out, zero_shot
     from models.clip.networks import SmallClip
@@ -54,18 +59,25 @@ def main(args: argparse.Namespace) -> int:
     val_images, val_items = held_out(images, items)
     cats = evaluated_categories(items)
     torch.manual_seed(args.seed)
-    cfg = TINY if args.tiny else ClipConfig()
-    model = SmallClip(cfg).to(memory_format=torch.channels_last)  # faster CPU convolutions
+    from models.clip.config import preset
+
+    cfg = TINY if args.tiny else preset(args.config)
+    dev = torch.device(args.device)
+    model = SmallClip(cfg).to(dev, memory_format=torch.channels_last)  # faster CPU convolutions
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and n != "text.pos"]
     rest = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and n != "text.pos")]
     opt = torch.optim.AdamW(
         [{"params": decay, "weight_decay": 0.05}, {"params": rest, "weight_decay": 0.0}], args.lr, fused=True
     )
-    batches = Batches(images, items, train_idx, cfg.image_size, args.batch, args.order_seed)
+    strokes = load_stroke_views(args.stroke_views, len(images)) if args.stroke_views else None
+    batches = Batches(images, items, train_idx, cfg.image_size, args.batch, args.order_seed, strokes, args.stroke_p)
+    batches.enrich_p = args.enrich_p
     args.out.mkdir(parents=True, exist_ok=True)
     budget = args.time_budget_min * 60.0
     t0, step, best, losses = time.monotonic(), 0, -1.0, []
-    record = {"seed": args.seed, "order_seed": args.order_seed, "data": str(args.data), "train": len(train_idx)}
+    record = {"seed": args.seed, "order_seed": args.order_seed, "data": str(args.data), "train": len(train_idx),
+              "preset": args.config if not args.tiny else "tiny", "stroke_views": str(args.stroke_views or ""),
+              "stroke_p": args.stroke_p if args.stroke_views else 0.0, "enrich_p": args.enrich_p}  # fmt: skip
     with (args.out / "metrics.jsonl").open("a") as mlog:
         while True:
             frac = (time.monotonic() - t0) / budget
@@ -98,7 +110,7 @@ def main(args: argparse.Namespace) -> int:
             for g in opt.param_groups:
                 g["lr"] = args.lr * min(1.0, frac / 0.05) * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0)))
             x, texts = batches.next()
-            x = x.contiguous(memory_format=torch.channels_last)
+            x = x.to(dev).contiguous(memory_format=torch.channels_last)
             loss = clip_loss(model, x, model.tokenize(texts))
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -120,17 +132,20 @@ def clip_loss(model, x: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:  # noq
     img = model.encode_image(x)  # (B, D)
     txt = model.encode_tokens(ids)  # (B, D)
     logits = model.logit_scale.exp() * img @ txt.T  # (B, B)
-    target = torch.arange(len(x))
+    target = torch.arange(len(x), device=logits.device)
     return 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target))
 
 
 class Batches:
     """Epochs of the training indices in a seeded order; augmented images and a random caption per drawing."""
 
-    def __init__(self, images, items, idx, size, batch, seed) -> None:  # noqa: ANN001
+    def __init__(self, images, items, idx, size, batch, seed, strokes=None, stroke_p=0.0) -> None:  # noqa: ANN001
         self.images, self.items, self.idx, self.size, self.batch = images, items, list(idx), size, batch
         self.rng, self.np_rng = random.Random(seed), np.random.default_rng(seed)
         self.order: list[int] = []
+        self.strokes = strokes  # {pack index: (S, S, 3) render as steering draws} or None
+        self.stroke_p = stroke_p
+        self.enrich_p = 0.5
 
     def _epoch(self) -> list[int]:
         """A shuffled epoch with at most PER_NAME drawings of one name (a few collections would dominate)."""
@@ -148,6 +163,22 @@ class Batches:
         if len(self.order) < self.batch:
             self.order = self._epoch()
         pick, self.order = self.order[: self.batch], self.order[self.batch :]
-        x = np.stack([augment(self.images[i], self.size, self.np_rng) for i in pick])  # (B, S, S, 3) uint8
-        texts = [random_caption(self.items[i], self.rng) for i in pick]
+        x = np.stack([augment(self._image(i), self.size, self.np_rng) for i in pick])  # (B, S, S, 3) uint8
+        texts = [random_caption(self.items[i], self.rng, self.enrich_p) for i in pick]
         return torch.from_numpy(x).permute(0, 3, 1, 2).float() / 255.0, texts
+
+    def _image(self, i: int) -> np.ndarray:
+        if self.strokes is not None and i in self.strokes and self.rng.random() < self.stroke_p:
+            return self.strokes[i]
+        return self.images[i]
+
+
+def load_stroke_views(path: Path, n_items: int) -> dict[int, np.ndarray]:
+    """models.clip.stroke_views output → {pack index: render}; one line naming the file if it does not fit."""
+    if not path.is_file():
+        raise UserError(f"stroke views {path} do not exist: make them with `python -m models.clip.stroke_views`")
+    z = np.load(path, allow_pickle=False)
+    index = z["index"]
+    if len(index) and int(index.max()) >= n_items:
+        raise UserError(f"stroke views {path} index drawings beyond the pack's {n_items}: remake them for this pack")
+    return {int(i): img for i, img in zip(index, z["images"], strict=True)}

@@ -23,6 +23,9 @@ class SteerGenerator(nn.Module):
         """An extra loss term (e.g. keep added ink small); zero by default."""
         return torch.zeros(())
 
+    def schedule(self, frac: float) -> None:
+        """Called before each step with the fraction of the planned run done (0 → 1); nothing by default."""
+
     @torch.no_grad()
     def constrain(self) -> None:
         """Called after each optimiser step to keep parameters in their valid range."""

@@ -2,8 +2,10 @@
 
 Steers the chosen generator with CLIP towards the prompt ('a face:1 | scribble:-0.5'), logs progress, optionally
 writes progressive frames, then writes the image and (with --svg) plotter paths in millimetres: the strokes
-themselves for the strokes generator, the image vectorised in a robot-like hand for the others. Ctrl-C stops
-early and still writes what there is. Prints a JSON summary.
+themselves for the strokes generator (cut at the page edge), the image vectorised in a robot-like hand for the
+others. Strokes and pixels first try `--restarts` candidates and keep the one the steering CLIP scores best
+(models/steer/restarts.py). Torch threads default to the cores (1 on ≤ 2). Ctrl-C stops early and still writes
+what there is. Prints a JSON summary.
 """
 
 from __future__ import annotations
@@ -14,12 +16,16 @@ import logging
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from installation.core.errors import UserError
 from installation.core.prompts import parse_prompts
+
+if TYPE_CHECKING:
+    from models.steer.base import SteerGenerator
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +43,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strokes", type=int, default=48, help="number of strokes (portrait: added strokes, ≤ 32)")
     p.add_argument("--colour", action="store_true", help="strokes in colour (default: grey ink, as a plotter draws)")
     p.add_argument("--cutouts", type=int, default=8, help="augmented views per step")
+    p.add_argument("--restarts", type=int, default=3, help="candidates tried first; the steering CLIP keeps the best")
     p.add_argument("--frames", type=Path, help="write progressive frames here (PNG every --every steps)")
     p.add_argument("--every", type=int, default=25, help="steps between progressive frames / log lines")
     p.add_argument("--paper", default="a4", help="paper for --svg: a5, a4, a3 or letter")
-    p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: from the cores, 1 on ≤ 2 cores)")
 
 
 def _check_writable(path: Path, what: str, suffixes: tuple[str, ...]) -> None:
@@ -83,8 +90,10 @@ def main(args: argparse.Namespace) -> int:
         raise UserError(f"--steps must be at least 1, got {args.steps}")
     if not 32 <= args.size <= 1024:
         raise UserError(f"--size must be between 32 and 1024, got {args.size}")
-    if args.cutouts < 1 or args.strokes < 1:
-        raise UserError("--cutouts and --strokes must be at least 1")
+    if args.cutouts < 1 or args.strokes < 1 or args.restarts < 1:
+        raise UserError("--cutouts, --strokes and --restarts must be at least 1")
+    if args.threads < 0:
+        raise UserError(f"--threads must be 0 (from the cores) or more, got {args.threads}")
     _check_writable(args.out, "--out", (".png",))
     if args.svg:
         _check_writable(args.svg, "--svg", (".svg",))
@@ -96,21 +105,37 @@ def main(args: argparse.Namespace) -> int:
 
     import torch
 
-    torch.set_num_threads(max(1, args.threads))
+    from models.steer.defaults import auto_threads
+
+    torch.set_num_threads(args.threads or auto_threads())
     torch.manual_seed(args.seed)
     from models.clip.api import load_clip
     from models.steer.cutouts import CutoutParams
+    from models.steer.restarts import best_of
     from models.steer.sources import make_generator
-    from models.steer.steerer import Steerer
 
     clip = load_clip(args.clip)
-    gen = make_generator(args.generator, args.size, args.seed, args.start, args.strokes, colour=args.colour)
-    steerer = Steerer(clip, gen, prompts, CutoutParams(count=args.cutouts), seed=args.seed)
+
+    def make(seed: int) -> SteerGenerator:
+        return make_generator(args.generator, args.size, seed, args.start, args.strokes, colour=args.colour)
+
+    # pixels from a given image and the portrait have one start: their seed changes nothing (pixels) or only the
+    # few added strokes (portrait, and it is the slowest), so they run once
+    one_start = args.generator == "portrait" or (args.generator == "pixels" and args.start)
+    restarts = 1 if one_start else args.restarts
     t0 = time.perf_counter()
+    try:
+        choice = best_of(clip, make, prompts, args.steps, restarts, CutoutParams(count=args.cutouts), args.seed)
+    except KeyboardInterrupt:
+        log.warning("interrupted while trying the restarts: nothing written")
+        return 130
+    steerer, gen = choice.steerer, choice.steerer.generator
+    if restarts > 1:
+        log.info("restarts: steering-CLIP losses %s, kept #%d", [round(s, 4) for s in choice.scores], choice.chosen + 1)
     frame = None
     interrupted = False
     try:
-        for frame in steerer.run(args.steps, every=args.every):
+        for frame in steerer.run(args.steps - choice.trial_steps, every=args.every):
             log.info("step %d/%d loss %.4f (%.1f it/s)", frame.step, args.steps, frame.loss, frame.step / frame.seconds)
             if args.frames:
                 write_png(args.frames / f"step_{frame.step:05d}.png", frame.image)
@@ -125,8 +150,9 @@ def main(args: argparse.Namespace) -> int:
         "generator": args.generator,
         "prompt": steerer.prompt_text,
         "steps": steerer.step_count,
+        "restarts": restarts,
         "seconds": round(elapsed, 2),
-        "it_per_s": round(steerer.step_count / max(elapsed, 1e-9), 2),
+        "it_per_s": round((steerer.step_count + choice.trial_steps * (restarts - 1)) / max(elapsed, 1e-9), 2),
         "loss": round(frame.loss, 4) if frame else None,
         "similarity": _similarities(clip, image, [p.text for p in prompts]),
     }

@@ -1,7 +1,10 @@
 """Augmented views of one image for CLIP: random resized crops through a random perspective, plus noise.
 
-Each cutout is one homography (crop scale and offset, small rotation, corner jitter) applied with grid_sample,
-so crop, affine and perspective cost one resampling together. Outside the image is white paper.
+Each cutout is one homography (crop scale and offset, mirror, rotation, corner jitter) applied with grid_sample,
+so crop, flip, affine and perspective cost one resampling together. Outside the image is white paper. Strong,
+many views are what keeps steering from finding the few adversarial pixels one fixed view would reward
+(CLIPDraw, pixray). The CLIP encodes every view at its own side (48²), so the view count sets the cost: 8 views
+at 1.5× the CLIP's side cost no more than the former 8 at 2× (12 measured 13–50 % slower a step; `--cutouts 12`).
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ from torch import Tensor
 @dataclass(frozen=True)
 class CutoutParams:
     count: int = 8
-    scale: tuple[float, float] = (0.5, 1.0)  # crop side as a fraction of the image side
-    rotate_deg: float = 8.0
-    perspective: float = 0.25  # corner jitter, fraction of the half side
-    noise: float = 0.1  # std of added Gaussian noise (stronger views transferred better to the judge in tuning)
+    scale: tuple[float, float] = (0.4, 1.0)  # crop side as a fraction of the image side
+    rotate_deg: float = 12.0
+    perspective: float = 0.3  # corner jitter, fraction of the half side
+    noise: float = 0.1  # std of added Gaussian noise
     keep_whole: bool = True  # the first cutout is the whole image, unaugmented
+    flip: bool = True  # mirror half the views left-right (the CLIP was trained with flips: a drawing's mirror is it)
+    side_factor: float = 1.5  # views are this many times the CLIP's input side (then shrunk, antialiased)
 
 
 def _solve_homographies(src: Tensor, dst: Tensor) -> Tensor:
@@ -47,7 +52,10 @@ def random_homographies(n: int, prm: CutoutParams, gen: torch.Generator) -> Tens
     ang = (torch.rand(n, generator=gen) * 2 - 1) * math.radians(prm.rotate_deg)
     rot = torch.stack([torch.cos(ang), -torch.sin(ang), torch.sin(ang), torch.cos(ang)], -1).reshape(n, 2, 2)
     jitter = (torch.rand(n, 4, 2, generator=gen) * 2 - 1) * prm.perspective
-    dst = (corners[None] + jitter) @ rot.transpose(1, 2) * s + off  # (n, 4, 2) where output corners land
+    mirror = torch.ones(n, 1, 2)
+    if prm.flip:
+        mirror[:, 0, 0] = torch.where(torch.rand(n, generator=gen) < 0.5, -1.0, 1.0)
+    dst = ((corners[None] + jitter) * mirror) @ rot.transpose(1, 2) * s + off  # (n, 4, 2) where output corners land
     return _solve_homographies(corners[None].expand(n, 4, 2), dst)
 
 

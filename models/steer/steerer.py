@@ -3,7 +3,9 @@
 `set_prompt` may be called from any thread (OSC, keyboard): it parses at once (a malformed prompt raises
 UserError in the caller) and puts the parsed prompt in a one-slot latest-value slot; the loop takes it before
 its next step and retargets the running optimisation (same parameters, same optimiser state, no restart).
-`run` yields a Frame every `every` steps and at the end; a stop event ends it between steps.
+`run` yields a Frame every `every` steps and at the end; a stop event ends it between steps. The generator's
+schedule sees the fraction of `planned` steps done (set by the first `run`, or by the caller; the live worker
+leaves it unset, so an open-ended run has no schedule).
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ class Steerer:
         self.prompts: tuple[WeightedPrompt, ...] = ()
         self.target: Target | None = None
         self.step_count = 0
+        self.planned: int | None = None  # steps of the whole run, for the generator's schedule (None: no schedule)
         self.retargets = 0
         self.set_prompt(prompt)
 
@@ -96,9 +99,10 @@ class Steerer:
         self._retarget()
         assert self.target is not None
         self.opt.zero_grad(set_to_none=True)
+        self.generator.schedule(1.0 if not self.planned else self.step_count / self.planned)
         img = self.generator()  # (3, H, W)
-        # views at up to twice CLIP's side: encode_image then shrinks them antialiased, so thin strokes survive
-        side = min(2 * int(self.clip.image_size), max(self.generator.size))
+        # views larger than CLIP's side: encode_image then shrinks them antialiased, so thin strokes survive
+        side = min(round(self.cut.side_factor * int(self.clip.image_size)), max(self.generator.size))
         views = cutouts(img, side, self.cut, self.gen)  # (C, 3, S, S)
         emb = self.clip.encode_image(views)  # type: ignore[operator]  # (C, D)
         loss = steer_loss(emb, self.target) + self.generator.penalty()
@@ -116,10 +120,12 @@ class Steerer:
         """Optimise for `steps` steps, yielding a Frame every `every` steps and one of the final state."""
         t0 = time.perf_counter()
         loss = float("nan")
+        if self.planned is None:
+            self.planned = self.step_count + steps
         for i in range(steps):
             if stop is not None and stop.is_set():
                 break
             loss, img = self.step()
-            if every > 0 and (i + 1) % every == 0 and i + 1 < steps:
+            if every > 0 and self.step_count % every == 0 and i + 1 < steps:
                 yield Frame(self.step_count, to_uint8(img), loss, self.prompt_text, time.perf_counter() - t0)
         yield Frame(self.step_count, self.render(), loss, self.prompt_text, time.perf_counter() - t0)
