@@ -70,7 +70,9 @@ def crossing(paths: list[np.ndarray], mask: np.ndarray) -> Crossing:
     return Crossing(total, over)
 
 
-def cut_over_ink(paths: list[np.ndarray], mask: np.ndarray, join_px: float = 1.0, min_px: float = 6.0) -> list[np.ndarray]:
+def cut_over_ink(
+    paths: list[np.ndarray], mask: np.ndarray, join_px: float = 1.0, min_px: float = 6.0
+) -> list[np.ndarray]:
     """Each stroke with the parts over the ink cut out; a piece keeps up to `join_px` of ink at an end where it
     meets the ink (it joins the line there, it does not cross it); pieces shorter than `min_px` are dropped."""
     out: list[np.ndarray] = []
@@ -141,8 +143,9 @@ def seeds(
         margin = int(0.08 * min(h, w))
         inner = np.zeros_like(dist)
         inner[margin : h - margin, margin : w - margin] = dist[margin : h - margin, margin : w - margin]
-        flat = inner.ravel()
-        good = np.flatnonzero(flat >= max(3.0, np.quantile(flat[flat > 0], 0.5) if np.any(flat > 0) else 3.0))
+        flat = np.asarray(inner, np.float64).ravel()
+        median = float(np.quantile(flat[flat > 0], 0.5)) if np.any(flat > 0) else 3.0
+        good = np.flatnonzero(flat >= max(3.0, median))
         while len(out) < n and len(good):
             k = int(good[rng.integers(len(good))])
             y, x = divmod(k, w)
@@ -182,7 +185,7 @@ def two_inks(strokes: list[tuple[str, np.ndarray]], side: int, canvas: int, widt
     k = side / canvas
     thick = max(1, round(width_px * side / 512))
     for who, p in strokes:
-        pts = np.round(np.asarray(p, float) * k * 16).astype(np.int32).reshape(-1, 1, 2)
+        pts: np.ndarray = np.round(np.asarray(p, float) * k * 16).astype(np.int32).reshape(-1, 1, 2)
         if len(pts) == 1:
             pts = np.concatenate([pts, pts])
         colour = AI_BGR if who == "ai" else HUMAN_BGR

@@ -34,6 +34,7 @@ from installation.core.prompts import parse_prompts
 from installation.core.session import PenEvent, Session, apply_event, read_session
 from installation.core.slots import LatestSlot
 from installation.core.strokes import Canvas
+from installation.runtime.duet_record import png, record
 from installation.runtime.duet_worker import DuetWorker, TurnRequest, TurnResult
 from installation.runtime.metrics import MetricsRecorder
 
@@ -101,7 +102,9 @@ class DuetShow:
         s = read_session(self.opts.session)
         if s.canvas != self.cfg.canvas.size:
             k = self.cfg.canvas.size / s.canvas
-            s = Session(self.cfg.canvas.size, tuple(PenEvent(e.kind, e.t, e.x * k, e.y * k, e.pressure) for e in s.events))
+            s = Session(
+                self.cfg.canvas.size, tuple(PenEvent(e.kind, e.t, e.x * k, e.y * k, e.pressure) for e in s.events)
+            )
         gap = min(0.5, 0.5 * self.cfg.duet.pause_s)
         return ArtistReplay(s, self.opts.replay_speed, self.cfg.duet.replay_strokes, gap)
 
@@ -226,7 +229,7 @@ class DuetShow:
                 self._down_t = now
             elif e.kind == "up" and self._down_t is not None:
                 pts = self.artist.strokes[-1].points
-                self.records.append(_record("artist", self.machine.number, self._down_t, now, self.t0,
+                self.records.append(record("artist", self.machine.number, self._down_t, now, self.t0,
                                             [(q.x, q.y) for q in pts]))  # fmt: skip
                 self._down_t = None
             self._act(self.machine.pen(now, e.kind), now)
@@ -339,8 +342,18 @@ class DuetShow:
         d = self.cfg.duet
         lines = tuple(np.array([(q.x, q.y) for q in s.points], float) for s in self.artist.strokes)
         self.requests.put(
-            TurnRequest(turn, self.prompt, self.machine.strokes_per_turn, self.sheet.raster(), self.artist.raster(),
-                        lines, self.cfg.canvas.size, d.think_s, d.steps, d.max_crossing)  # fmt: skip
+            TurnRequest(
+                turn,
+                self.prompt,
+                self.machine.strokes_per_turn,
+                self.sheet.raster(),
+                self.artist.raster(),
+                lines,
+                self.cfg.canvas.size,
+                d.think_s,
+                d.steps,
+                d.max_crossing,
+            )  # fmt: skip
         )
         self._pending = None
 
@@ -376,7 +389,7 @@ class DuetShow:
             apply_event(self.sheet, PenEvent("up", 0.0), now)
             job.ack_t.append(now)
             start = job.sent_t if i == 0 else job.ack_t[i - 1]
-            self.records.append(_record("ai", job.turn, start, now, self.t0, pts.tolist()))
+            self.records.append(record("ai", job.turn, start, now, self.t0, pts.tolist()))
             self._dirty = True
         if self.machine.state == DRAWING and self.machine.turn is not None and self.machine.turn.number == job.turn:
             self._act(self.machine.progress(now, drawn), now)
@@ -459,12 +472,12 @@ class DuetShow:
         size = self.cfg.canvas.size
         strokes = [(r["who"], np.asarray(r["points"], float)) for r in self.records]
         files = {
-            "duet.png": _png(duet_ink.two_inks(strokes, 1024, size)),
-            "sketch.png": _png(self.sheet.raster()),
+            "duet.png": png(duet_ink.two_inks(strokes, 1024, size)),
+            "sketch.png": png(self.sheet.raster()),
             "duet.json": json.dumps({"canvas": size, "strokes": self.records}).encode(),
         }
         if self.ai_image is not None:
-            files["ai.png"] = _png(cv2.cvtColor(self.ai_image, cv2.COLOR_RGB2BGR))
+            files["ai.png"] = png(cv2.cvtColor(self.ai_image, cv2.COLOR_RGB2BGR))
         meta = {"reason": "duet", "source": "replay" if self.replay is not None else "tablet",
                 "prompt": self.prompt, "model": self.model_name,
                 "settings": {"duet": vars(self.cfg.duet).copy(), "plotter": vars(self.cfg.plotter).copy()},
@@ -473,18 +486,6 @@ class DuetShow:
         self.archived = archive.save("duet", files, meta)
         if not self.archived:
             self.last_error = f"could not archive the duet: {archive.stats.last_error}"
-
-
-def _record(who: str, turn: int, t0: float, t1: float, zero: float, pts: list) -> dict[str, Any]:
-    return {"who": who, "turn": turn, "t_start": round(t0 - zero, 3), "t_end": round(t1 - zero, 3),
-            "points": np.round(np.asarray(pts, float), 2).tolist()}  # fmt: skip
-
-
-def _png(img: np.ndarray) -> bytes:
-    ok, buf = cv2.imencode(".png", img)
-    if not ok:
-        raise OSError("PNG encoding failed")
-    return buf.tobytes()
 
 
 def _mapping(cfg: AppConfig):  # noqa: ANN202 - canvas pixels → plotter mm: the venue's registration, or the paper

@@ -1,7 +1,7 @@
 """`run.py duet`: the artist and the robot take turns on one sheet (the window's pen, or a recorded artist).
 
-    python run.py duet --sim                                  # draw in the window; the simulator is the robot
-    python run.py duet --session installation/assets/sessions/face_02.jsonl --sim --headless --out out/duet --turns 3
+python run.py duet --sim                                  # draw in the window; the simulator is the robot
+python run.py duet --session installation/assets/sessions/face_02.jsonl --sim --headless --out out/duet --turns 3
 """
 
 from __future__ import annotations
