@@ -70,6 +70,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "sitter.target_minutes": (0.01, 24 * 60),
     "sitter.robot_speed_mm_s": (0.01, 100_000),
     "sitter.show_result_s": (0, DAY_S),
+    "ndi.fps": (0, 1_000),
     "duet.pause_s": (0.05, 600),
     "duet.strokes_per_turn": (1, 64),
     "duet.think_s": (0.05, 600),
@@ -209,6 +210,14 @@ class SitterConfig:
 
 
 @dataclass(frozen=True)
+class NdiConfig:
+    enabled: bool = False
+    station: str = "studio"
+    fps: float = 0.0  # 0 = the display's rate
+    extra_ips: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class DuetConfig:
     pause_s: float = 2.0
     strokes_per_turn: int = 6
@@ -257,6 +266,7 @@ class AppConfig:
     sitter: SitterConfig = field(default_factory=SitterConfig)
     steer: SteerConfig = field(default_factory=SteerConfig)
     duet: DuetConfig = field(default_factory=DuetConfig)
+    ndi: NdiConfig = field(default_factory=NdiConfig)
     clip: ClipConfig = field(default_factory=ClipConfig)
     supervision: SupervisionConfig = field(default_factory=SupervisionConfig)
     archive: ArchiveConfig = field(default_factory=ArchiveConfig)
@@ -397,6 +407,8 @@ def _check_values(cfg: AppConfig) -> None:
         parse_prompts(text)
     if cfg.duet.prompt:
         parse_prompts(cfg.duet.prompt)
+    if not cfg.ndi.station.strip() or len(cfg.ndi.station) > 64:
+        raise UserError("config 'ndi.station' must be a name of 1..64 characters (the NDI sources are named after it)")
     if not 32 <= cfg.steer.size <= 512:
         raise UserError(f"config 'steer.size' must be 32..512, got {cfg.steer.size}")
     for p in cfg.model.providers:

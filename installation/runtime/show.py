@@ -128,6 +128,7 @@ class Show:
         self._model = None
         self.switcher = None  # ModelSwitcher: /model builds the next model beside the running one
         self.renderer = None  # the display's Renderer while the show runs (layout, HUD): read by tests
+        self.ndi_out = None  # NDI sources for the rig (ndi.enabled): runtime/ndi_out.py
         self._status = ""  # the status line on screen now
         self._config_hash = config_hash(cfg.to_dict())
         size = cfg.canvas.size
@@ -220,6 +221,10 @@ class Show:
             from installation.adapters.camera import CameraWorker
             from installation.runtime.paper_input import PaperSketchWorker, sketcher_from_profile
 
+            if self.cfg.input.camera.startswith("ndi:"):  # a rig's feed over NDI (adapters/ndi_camera.py)
+                from installation.adapters.ndi import configure
+
+                configure(list(self.cfg.ndi.extra_ips))
             camera = CameraWorker(self.cfg.input.camera, self.camera_frames, self.stop)
             to_sketch = sketcher_from_profile(self.profile, self.cfg.model.input_size)
             paper = PaperSketchWorker(
@@ -244,6 +249,7 @@ class Show:
             writer = SessionWriter(self.opts.record_to, self.cfg.canvas.size, "recorded", _now_iso())
             log.info("recording to %s", self.opts.record_to)
         frames_out = FrameWriter(self.opts.out_dir, surface.get_size(), self.opts) if self.opts.out_dir else None
+        ndi_out = self._start_ndi()  # NDI sources for the rig (runtime/ndi_out.py), or None
 
         control, state_out = self._open_osc()
         worker = InferenceWorker(model, self.sketches, self.answers, self.stop)
@@ -371,6 +377,10 @@ class Show:
                     pending = None
                 if frames_out is not None:
                     frames_out.maybe_write(surface, flip_t - t_start)
+                if ndi_out is not None:
+                    ndi_out.offer(
+                        surface, ai.image if ai is not None else None, self.canvas.raster() if events else None
+                    )
                 if state_out is not None:
                     state_out.publish(self._state(hud, renderer, model, control), flip_t)
                 # wait for the next frame, but wake at once for an OSC command: applied and reported immediately
@@ -402,6 +412,8 @@ class Show:
             sup.join(timeout=left())
             if self.steer_worker is not None:
                 self.steer_worker.join(timeout=left())
+            if ndi_out is not None:
+                ndi_out.join(timeout=left())
             if clip is not None:
                 clip.join(timeout=left())
             if left_behind := sup.stuck():
@@ -437,10 +449,22 @@ class Show:
             sketch_slot_dropped=self.sketches.dropped,
             rss_mb=_rss_mb(),
         )
+        if ndi_out is not None:
+            summary.update(ndi_sent=ndi_out.sent, ndi_sources=ndi_out.names(), ndi_error=ndi_out.error)
         if self.steer_worker is not None:
             w = self.steer_worker
             summary.update(steer_steps=w.steps, steer_frames=w.frames_out, steer_retargets=w.retargets)
         return summary
+
+    def _start_ndi(self):  # noqa: ANN202 - NdiOut | None
+        n = self.cfg.ndi
+        if not n.enabled:
+            return None
+        from installation.runtime.ndi_out import NdiOut
+
+        out = self.ndi_out = NdiOut(n.station, n.fps or self.cfg.display.fps, list(n.extra_ips), self.stop)
+        out.start()
+        return out
 
     # -- CLIP score -----------------------------------------------------------------------------------------
     def _start_clip(self):  # noqa: ANN202 - ClipScoreWorker | None
@@ -544,6 +568,8 @@ class Show:
             return self.last_error
         if self.switcher is not None and self.switcher.error:
             return self.switcher.error
+        if self.ndi_out is not None and self.ndi_out.error:
+            return self.ndi_out.error
         if self.archive_writer is not None and self.archive_writer.archive.stats.last_error:
             return self.archive_writer.archive.stats.last_error
         return control.counters.last_error if control is not None else ""
