@@ -6,10 +6,12 @@ The headless duet (`run.py demo --mode duet` without frame files, 1280×720) wit
 each embedded session named below plays the artist (3 strokes a turn), the AI takes its turn when the pen has
 rested `duet.pause_s` (2 s), steers 6 strokes for at most `duet.think_s` (1.5 s) with the small CLIP on 1 torch
 thread, cuts them off the artist's ink and streams them to the in-process simulator (pen at the default
-80 mm/s). Per turn: "pause_to_first_ai_stroke_s" from the moment the pause was detected (the pen-up plus
-pause_s) to the robot's first /robot/drawn acknowledgement; "pen_rest_to_first_ai_stroke_s" from the pen-up
-itself; "crossing": the share of the turn's AI stroke length over the artist's ink (256² raster), after the cut
-("crossing_before_cut" before it). Display rate while the AI thinks and while the artist draws, from the flips.
+80 mm/s). With `duet.draft` (the default) the AI starts on its answer when the pen lifts, so the answer is
+usually ready when the pause ends; `--set duet.draft=false` makes it start only then. Per turn:
+"pause_to_first_ai_stroke_s" from the moment the pause was detected (the pen-up plus pause_s) to the robot's
+first /robot/drawn acknowledgement; "pen_rest_to_first_ai_stroke_s" from the pen-up itself; "crossing": the
+share of the turn's AI stroke length over the artist's ink (256² raster), after the cut ("crossing_before_cut"
+before it). Display rate while the AI thinks and while the artist draws, from the flips.
 """
 
 from __future__ import annotations
@@ -40,13 +42,13 @@ def fps_between(flips: np.ndarray, spans: list[tuple[float, float]]) -> float | 
     return round(frames / seconds, 1) if seconds > 0 else None
 
 
-def one(session: str, turns: int) -> dict:
+def one(session: str, turns: int, overrides: list[str]) -> dict:
     from installation.core.config import load_config
     from installation.runtime.duet import DuetOptions, DuetShow
 
     with tempfile.TemporaryDirectory() as tmp:
         sets = ["display.fullscreen=false", "osc.enabled=false", f"duet.archive={json.dumps(str(Path(tmp) / 'a'))}"]
-        cfg = load_config(None, sets)
+        cfg = load_config(None, [*sets, *overrides])
         path = ROOT / "installation" / "assets" / "sessions" / session
         opts = DuetOptions(headless=True, seconds=300, out_dir=Path(tmp), session=path, simulate=True, turns=turns,
                            write_frames=False)  # fmt: skip
@@ -71,19 +73,24 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", type=Path, required=True)
     ap.add_argument("--turns", type=int, default=4, help="AI turns per session")
+    ap.add_argument("--set", action="append", default=[], help="a config override, e.g. duet.draft=false")
     args = ap.parse_args()
+    from installation.core.config import load_config
+
+    d = load_config(None, args.set).duet
     load = os.getloadavg()[0]
-    runs = [one(s, args.turns) for s in SESSIONS]
+    runs = []
+    for s in SESSIONS:
+        runs.append(one(s, args.turns, args.set))
+        print(json.dumps(runs[-1]), flush=True)
     turns = [t for r in runs for t in r["turns"] if t["outcome"] == "done"]
     lat = [t["pause_to_first_ai_stroke_s"] for t in turns]
     rest = [t["pen_rest_to_first_ai_stroke_s"] for t in turns if t["pen_rest_to_first_ai_stroke_s"] is not None]
-    from installation.core.config import load_config
-
-    d = load_config(None, []).duet
     record = {
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
         "load_average_1min_at_start": round(load, 1),
         "settings": vars(d).copy(),
+        "overrides": args.set,
         "turns_done": len(turns),
         "pause_to_first_ai_stroke_s": {"p50": round(statistics.median(lat), 2), "max": round(max(lat), 2)},
         "pen_rest_to_first_ai_stroke_s": {"p50": round(statistics.median(rest), 2), "max": round(max(rest), 2)},

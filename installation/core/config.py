@@ -222,6 +222,7 @@ class DuetConfig:
     pause_s: float = 2.0
     strokes_per_turn: int = 6
     think_s: float = 1.5
+    draft: bool = True
     steps: int = 40
     size: int = 96
     cutouts: int = 4

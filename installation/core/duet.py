@@ -4,12 +4,14 @@
       ▲                                                         │                              │
       └──────── nothing to add / skip / the artist's pen / failure ┘◀── every stroke acknowledged ┘
 
-While the artist draws the machine waits; once the pen has rested `pause_s` seconds after at least one new
-stroke (or on a cue: OSC `/duet/turn`, key T) the AI takes its turn: `think` asks the strokes worker for at
-most `strokes_per_turn` strokes; `stream` sends them to the robot; the turn ends when the robot has
-acknowledged every one (`turn_done`), then it is the artist's turn again. A skip (`/duet/skip`, key K) or the
-artist's pen going down while the AI is still thinking hands the turn back at once (`cancel`); during drawing
-the pen on the tablet is recorded and the robot finishes its strokes. Times are the caller's clock (seconds).
+While the artist draws the machine waits; each pen-up may start a `draft` of the AI's answer (dropped when the
+pen goes down again), so that the answer is ready when the turn comes. Once the pen has rested `pause_s`
+seconds after at least one new stroke (or on a cue: OSC `/duet/turn`, key T) the AI takes its turn: `think`
+asks the strokes worker for at most `strokes_per_turn` strokes (or takes the draft); `stream` sends them to the
+robot; the turn ends when the robot has acknowledged every one (`turn_done`), then it is the artist's turn
+again. A skip (`/duet/skip`, key K) or the artist's pen going down while the AI is still thinking hands the
+turn back at once (`cancel`); during drawing the pen on the tablet is recorded and the robot finishes its
+strokes. Times are the caller's clock (seconds).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ MAX_STROKES_PER_TURN = 64
 
 @dataclass(frozen=True)
 class Action:
-    kind: str  # "think", "stream", "cancel", "turn_done"
+    kind: str  # "draft", "drop_draft", "think", "stream", "cancel", "turn_done"
     turn: int
     detail: str = ""
 
@@ -83,16 +85,20 @@ class DuetMachine:
             self.new_strokes, self.pen_down = 0, False
             return self._end(now, "cleared", cancel=True) if self.state != ARTIST else []
         if kind == "up":
-            if self.pen_down:
-                self.new_strokes += 1
-                self.last_up_t = now
-            self.pen_down = False
-            return []
+            was_down, self.pen_down = self.pen_down, False
+            if not was_down:
+                return []
+            self.new_strokes += 1
+            self.last_up_t = now
+            # the AI may start on its answer now: if the pen rests for the pause, the turn is its own
+            return [Action("draft", self.number + 1)] if self.state == ARTIST else []
         if kind != "down":  # a move: the stroke goes on (a hover without contact draws nothing)
             return []
         was_down, self.pen_down = self.pen_down, True
         if self.state == THINKING and not was_down:  # the artist took the turn back before the AI drew
             return self._end(now, "interrupted", cancel=True)
+        if self.state == ARTIST and not was_down:
+            return [Action("drop_draft", self.number + 1)]  # the artist goes on: a draft answer is out of date
         return []
 
     def tick(self, now: float) -> list[Action]:

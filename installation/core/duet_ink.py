@@ -191,3 +191,35 @@ def two_inks(strokes: list[tuple[str, np.ndarray]], side: int, canvas: int, widt
         colour = AI_BGR if who == "ai" else HUMAN_BGR
         cv2.polylines(img, [pts], False, colour, thick, cv2.LINE_AA, shift=4)
     return img
+
+
+class InkSheet:
+    """The sheet in two inks, drawn as it grows (a segment per pen move, a polyline per AI stroke): RGB for the
+    screen, so a frame never redraws the whole drawing."""
+
+    def __init__(self, side: int, canvas: int, width_px: float = 3.0) -> None:
+        self.rgb = np.full((side, side, 3), 255, np.uint8)
+        self.k = side / canvas
+        self.thick = max(1, round(width_px * side / 512))
+        self._last: tuple[int, int] | None = None
+
+    def _pt(self, x: float, y: float) -> tuple[int, int]:
+        return (round(x * self.k * 16), round(y * self.k * 16))
+
+    def pen(self, kind: str, x: float = 0.0, y: float = 0.0) -> None:
+        """An artist's pen event (down, move, up) in canvas pixels."""
+        colour = HUMAN_BGR[::-1]
+        if kind == "down":
+            self._last = self._pt(x, y)
+            cv2.line(self.rgb, self._last, self._last, colour, self.thick, cv2.LINE_AA, 4)
+        elif kind == "move" and self._last is not None:
+            p = self._pt(x, y)
+            cv2.line(self.rgb, self._last, p, colour, self.thick, cv2.LINE_AA, 4)
+            self._last = p
+        elif kind == "up":
+            self._last = None
+
+    def stroke(self, who: str, pts: np.ndarray) -> None:
+        q = np.round(np.asarray(pts, float) * self.k * 16).astype(np.int32).reshape(-1, 1, 2)
+        colour = (AI_BGR if who == "ai" else HUMAN_BGR)[::-1]
+        cv2.polylines(self.rgb, [q], False, colour, self.thick, cv2.LINE_AA, shift=4)

@@ -93,7 +93,12 @@ class DuetShow:
         self.ai_image: np.ndarray | None = None
         self.archived = ""
         self._dirty = True
-        self._pending: TurnResult | None = None
+        self.ink = duet_ink.InkSheet(8, c.size)  # the screen's two-ink sheet, made at panel size in run()
+        self._pending: TurnResult | None = None  # the answer of the turn about to be streamed
+        self.draft: TurnResult | None = None  # an answer made while the artist paused, for the coming turn
+        self.asked_version = -1  # the sheet version the worker was last asked to answer
+        self.waiting_turn: int | None = None  # the AI's turn waiting for the worker's answer
+        self.answer_was: dict[int, str] = {}  # per turn: draft ready, draft in progress, asked at the turn
         self.model_name = ""
 
     def _replay(self) -> ArtistReplay | None:
@@ -136,6 +141,7 @@ class DuetShow:
         surface = helper._open_display()
         self.renderer = Renderer(surface, self.cfg.display)
         self.renderer.set_layout("side")
+        self.ink = duet_ink.InkSheet(self.renderer.panel_side(), self.cfg.canvas.size)
         frames_out = None
         if self.opts.out_dir is not None and self.opts.write_frames:
             from installation.runtime.frames_out import FrameWriter
@@ -176,7 +182,7 @@ class DuetShow:
                 self._act(self.machine.tick(now), now)
                 res = self.results.take(timeout=0)
                 if res is not None:
-                    self._thought(res, now)
+                    self._result(res, now)
                 if self.job is not None and self.link.streamer is not None:
                     self._follow_robot(now)
                 self._answers(now)
@@ -225,6 +231,7 @@ class DuetShow:
                 continue  # a duet never wipes the sheet
             apply_event(self.artist, e, now)
             apply_event(self.sheet, e, now)
+            self.ink.pen(e.kind, e.x, e.y)
             if e.kind == "down":
                 self._down_t = now
             elif e.kind == "up" and self._down_t is not None:
@@ -326,21 +333,29 @@ class DuetShow:
     # -- the AI's turn --------------------------------------------------------------------------------------
     def _act(self, actions: list[Action], now: float) -> None:
         for a in actions:
-            if a.kind == "think":
-                self._think(a.turn)
+            if a.kind == "draft" and self.cfg.duet.draft:
+                self._ask(a.turn)  # the pen lifted: think now, the answer waits for the pause
+                self.draft = None
+            elif a.kind == "drop_draft":
+                self._drop()
+            elif a.kind == "think":
+                self._think(a.turn, now)
             elif a.kind == "stream":
                 self._stream(now)
             elif a.kind == "cancel":
-                self.worker.cancelled.add(a.turn)
+                self._drop()
                 if self.job is not None and self.job.turn == a.turn and self.link.streamer is not None:
                     self.link.streamer.cancel()
                 log.info("duet turn %d ended: %s", a.turn, a.detail)
             elif a.kind == "turn_done":
                 log.info("duet turn %d ended: %s", a.turn, a.detail)
 
-    def _think(self, turn: int) -> None:
+    def _ask(self, turn: int) -> None:
+        """Ask the worker for strokes that answer the sheet as it is now."""
         d = self.cfg.duet
         lines = tuple(np.array([(q.x, q.y) for q in s.points], float) for s in self.artist.strokes)
+        v = self.sheet.version
+        self.asked_version = self.worker.wanted = v
         self.requests.put(
             TurnRequest(
                 turn,
@@ -353,19 +368,47 @@ class DuetShow:
                 d.think_s,
                 d.steps,
                 d.max_crossing,
+                version=v,
             )  # fmt: skip
         )
-        self._pending = None
 
-    def _thought(self, res: TurnResult, now: float) -> None:
+    def _drop(self) -> None:
+        self.asked_version = self.worker.wanted = -1
+        self.draft = None
+        self.waiting_turn = None
+
+    def _think(self, turn: int, now: float) -> None:
+        """The AI's turn: the draft made since the pen lifted if it answers this sheet, else a fresh request."""
+        self.waiting_turn = turn
+        if self.asked_version != self.sheet.version:
+            self.answer_was[turn] = "asked at the turn"
+            self._ask(turn)
+        elif self.draft is not None:
+            self.answer_was[turn] = "draft ready"
+            self._answer(self.draft, now)
+        else:
+            self.answer_was[turn] = "draft in progress"
+
+    def _result(self, res: TurnResult, now: float) -> None:
+        if res.version != self.asked_version or res.version != self.sheet.version:
+            return  # out of date: the sheet changed since it was asked for
+        if self.waiting_turn is None:
+            self.draft = res  # ready before the pause ended: kept for the turn
+        else:
+            self._answer(res, now)
+
+    def _answer(self, res: TurnResult, now: float) -> None:
+        turn = self.waiting_turn
+        assert turn is not None
+        self.waiting_turn, self.draft, self.asked_version = None, None, -1
         if res.error:
             self.last_error = res.error
             self._act(self.machine.failed(now, res.error), now)
             return
         start = self.jobs[-1].paths_px[-1][-1] if self.jobs and self.jobs[-1].paths_px else None
         paths = duet_ink.order_from(res.paths, start)
-        self._pending = TurnResult(res.turn, paths, res.crossing, res.crossing_before_cut, res.steps, res.think_s)
-        self._act(self.machine.thought(now, res.turn, len(paths)), now)
+        self._pending = TurnResult(turn, paths, res.crossing, res.crossing_before_cut, res.steps, res.think_s)
+        self._act(self.machine.thought(now, turn, len(paths)), now)
 
     def _stream(self, now: float) -> None:
         res = self._pending
@@ -388,6 +431,7 @@ class DuetShow:
                 apply_event(self.sheet, PenEvent("move", 0.0, x, y, AI_PRESSURE), now)
             apply_event(self.sheet, PenEvent("up", 0.0), now)
             job.ack_t.append(now)
+            self.ink.stroke("ai", pts)
             start = job.sent_t if i == 0 else job.ack_t[i - 1]
             self.records.append(record("ai", job.turn, start, now, self.t0, pts.tolist()))
             self._dirty = True
@@ -398,22 +442,12 @@ class DuetShow:
     def _answers(self, now: float) -> None:
         if self._dirty:
             self.sketches.put(SketchFrame(self.sheet.version, now, self.sheet.raster()))
-            side = self.renderer.panel_side()
-            strokes = self._ink_strokes()
-            bgr = duet_ink.two_inks(strokes, side, self.cfg.canvas.size, width_px=3.0)
-            self.renderer.set_sketch_rgb(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+            self.renderer.set_sketch_rgb(self.ink.rgb)
             self._dirty = False
         ai = self.answers.take(timeout=0)
         if ai is not None:
             self.renderer.set_ai(ai.image, now)
             self.ai_image = ai.image
-
-    def _ink_strokes(self) -> list[tuple[str, np.ndarray]]:
-        out = [(r["who"], np.asarray(r["points"], float)) for r in self.records]
-        if self.artist.drawing:
-            cur = self.artist.all_strokes()[-1]
-            out.append(("artist", np.array([(q.x, q.y) for q in cur.points], float)))
-        return out
 
     def _draw(self, now: float, ready: bool) -> None:
         from installation.adapters.display import HudInfo
@@ -441,6 +475,7 @@ class DuetShow:
             job = next((j for j in self.jobs if j.turn == t.number), None)
             turns.append({
                 "turn": t.number, "reason": t.reason, "outcome": t.outcome, "strokes_asked": t.strokes_asked,
+                "answer": self.answer_was.get(t.number, ""),
                 "planned": t.planned, "drawn": t.drawn,
                 "think_s": round(job.result.think_s, 3) if job else None,
                 "steps": job.result.steps if job else None,

@@ -38,6 +38,7 @@ class TurnRequest:
     think_s: float
     steps: int
     max_crossing: float
+    version: int = 0  # the sheet's version it answers (a newer sheet makes it out of date)
     seed: int = 0
 
 
@@ -50,6 +51,7 @@ class TurnResult:
     steps: int
     think_s: float
     error: str = ""
+    version: int = 0
 
 
 class DuetWorker(threading.Thread):
@@ -70,7 +72,7 @@ class DuetWorker(threading.Thread):
         self.error: BaseException | None = None
         self.turns = 0
         self.busy = False
-        self.cancelled: set[int] = set()  # turns whose answer is no longer wanted (skipped, interrupted)
+        self.wanted = -1  # the sheet version whose answer is wanted (set by the main thread); others are abandoned
         self.warm_prompt = "a drawing"  # encoded once before `ready`: the first turn pays no start-up cost
 
     def run(self) -> None:
@@ -92,7 +94,8 @@ class DuetWorker(threading.Thread):
                     self.results.put(self._turn(req, clip))
                 except Exception as e:  # a failed turn hands the turn back; the show goes on
                     log.exception("duet turn %d failed", req.turn)
-                    self.results.put(TurnResult(req.turn, [], 0.0, 0.0, 0, 0.0, f"the AI's turn failed: {e}"))
+                    err = f"the AI's turn failed: {e}"
+                    self.results.put(TurnResult(req.turn, [], 0.0, 0.0, 0, 0.0, err, version=req.version))
                 finally:
                     self.busy = False
                 self.turns += 1
@@ -133,14 +136,15 @@ class DuetWorker(threading.Thread):
         lines = [np.asarray(p, float) * k for p in req.artist_lines]
         starts = duet_ink.seeds(lines, small_ink, req.strokes, rng, REACH * s)
         if not starts:
-            return TurnResult(req.turn, [], 0.0, 0.0, 0, time.perf_counter() - t0, "no room left on the sheet")
+            t = time.perf_counter() - t0
+            return TurnResult(req.turn, [], 0.0, 0.0, 0, t, "no room left on the sheet", version=req.version)
         gen = DuetStrokesGenerator(
             torch.from_numpy(sheet), torch.from_numpy(avoid), [p / s for p in starts], width_px=max(1.0, s / 96)
         )
         steerer = Steerer(clip, gen, req.prompt, CutoutParams(count=self.cutouts), seed=req.seed + req.turn)
         steps = 0
         while steps < req.steps and time.perf_counter() - t0 < req.think_s and not self.stop.is_set():
-            if req.turn in self.cancelled:
+            if req.version != self.wanted:  # out of date (the artist drew on, a skip): stop early
                 break
             steerer.step()
             steps += 1
@@ -157,4 +161,4 @@ class DuetWorker(threading.Thread):
             "duet turn %d: %d steps in %.2f s, %d strokes (asked %d), crossing %.1f %% (before the cut %.1f %%)",
             req.turn, steps, think, len(paths), req.strokes, 100 * after, 100 * before,
         )  # fmt: skip
-        return TurnResult(req.turn, paths, after, before, steps, think)
+        return TurnResult(req.turn, paths, after, before, steps, think, version=req.version)

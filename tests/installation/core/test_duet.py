@@ -129,3 +129,17 @@ def test_replayed_artist_draws_a_few_strokes_then_waits_for_the_ai() -> None:
         t += 0.05
     assert sum(e.kind == "up" for e in more) == 2
     assert all(e.kind != "clear" for e in got + more)  # a duet never wipes the sheet
+
+
+def test_each_pen_up_may_start_a_draft_that_the_next_pen_down_drops() -> None:
+    m = DuetMachine(pause_s=2.0)
+    assert kinds(m.pen(0.0, "down")) == ["drop_draft"] and m.pen(0.1, "move") == []
+    (draft,) = m.pen(0.2, "up")
+    assert draft.kind == "draft" and draft.turn == 1
+    (drop,) = m.pen(0.5, "down")
+    assert drop.kind == "drop_draft" and drop.turn == 1
+    assert kinds(m.pen(0.6, "up")) == ["draft"]
+    m.tick(2.7)
+    assert m.state == THINKING
+    m.thought(2.8, 1, 2)
+    assert m.pen(2.9, "down") == [] and m.pen(3.0, "up") == []  # the robot's turn: no draft meanwhile
