@@ -26,7 +26,7 @@ KINDS = ("AI", "sketch", "screen")
 @dataclass(frozen=True)
 class ScreenFrame:
     t: float  # time.monotonic() of the flip
-    rgb: np.ndarray  # (H, W, 3) uint8
+    rgba: np.ndarray  # (H, W, 4) uint8, opaque
 
 
 def sketch_rgba(gray: np.ndarray) -> np.ndarray:
@@ -56,13 +56,13 @@ class NdiOut(threading.Thread):
         import pygame
 
         w, h = surface.get_size()  # type: ignore[attr-defined]
-        rgb = np.frombuffer(pygame.image.tobytes(surface, "RGB"), np.uint8).reshape(h, w, 3)
+        rgba = np.frombuffer(pygame.image.tobytes(surface, "RGBA"), np.uint8).reshape(h, w, 4)  # as NDI takes it
         with self._lock:
             if ai is not None:
                 self._ai = ai
             if sketch is not None:
                 self._sketch = sketch
-        self.screens.put(ScreenFrame(time.monotonic(), rgb))
+        self.screens.put(ScreenFrame(time.monotonic(), rgba))
 
     # -- this thread ----------------------------------------------------------------------------------------
     def run(self) -> None:
@@ -82,7 +82,7 @@ class NdiOut(threading.Thread):
                 t0 = time.perf_counter()
                 with self._lock:
                     ai, sketch = self._ai, self._sketch
-                self._send("screen", frame.rgb)
+                self._send("screen", frame.rgba)
                 if ai is not None:
                     self._send("AI", ai)
                 if sketch is not None:

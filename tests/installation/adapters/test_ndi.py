@@ -87,6 +87,7 @@ def cv2_blur(img: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(img, (9, 9), 3)
 
 
+@pytest.mark.slow
 def test_the_shows_ndi_worker_sends_screen_ai_and_a_sketch_with_alpha() -> None:
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     import pygame
