@@ -65,7 +65,8 @@ def rgba(frame: np.ndarray) -> np.ndarray:
         f = np.repeat(f[:, :, None], 3, axis=2)
     if f.shape[2] == 3:
         f = np.concatenate([f, np.full(f.shape[:2] + (1,), 255, np.uint8)], axis=2)
-    return np.ascontiguousarray(f)
+    f = np.ascontiguousarray(f)
+    return f if f.flags.writeable else f.copy()  # the library takes a writable buffer (a frame from bytes is not)
 
 
 class NdiSender:

@@ -40,6 +40,7 @@ from installation.runtime.metrics import MetricsRecorder
 
 log = logging.getLogger(__name__)
 AI_PRESSURE = 0.3  # the robot's strokes on the screen canvas: a thin pen
+LOST_S = 5.0  # the robot silent this long during the AI's turn: the turn fails and goes back to the artist
 
 
 @dataclass
@@ -98,6 +99,7 @@ class DuetShow:
         self.draft: TurnResult | None = None  # an answer made while the artist paused, for the coming turn
         self.asked_version = -1  # the sheet version the worker was last asked to answer
         self.waiting_turn: int | None = None  # the AI's turn waiting for the worker's answer
+        self._lost_since: float | None = None
         self.answer_was: dict[int, str] = {}  # per turn: draft ready, draft in progress, asked at the turn
         self.model_name = ""
 
@@ -437,6 +439,11 @@ class DuetShow:
             self._dirty = True
         if self.machine.state == DRAWING and self.machine.turn is not None and self.machine.turn.number == job.turn:
             self._act(self.machine.progress(now, drawn), now)
+            lost = s.state == "lost" or (s.exited and not s.finished)
+            self._lost_since = (self._lost_since or now) if lost else None
+            if self._lost_since is not None and now - self._lost_since >= LOST_S:  # no robot: the turn goes back
+                self.last_error = f"the robot at {s.robot[0]}:{s.robot[1]} does not answer: start a bridge (or --sim)"
+                self._act(self.machine.failed(now, self.last_error), now)
 
     # -- the screen -----------------------------------------------------------------------------------------
     def _answers(self, now: float) -> None:

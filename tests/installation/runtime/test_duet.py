@@ -107,3 +107,16 @@ def test_bad_duet_input_is_one_line_and_exit_2(tmp_path: Path, sandbox_argv: lis
         r = subprocess.run([*base, *extra], capture_output=True, text=True, timeout=60)
         lines = r.stderr.strip().splitlines()
         assert r.returncode == 2 and words in lines[-1] and "Traceback" not in r.stderr, (extra, r.stderr[-500:])
+
+
+@pytest.mark.slow
+def test_without_a_robot_the_turn_fails_and_goes_back_to_the_artist(
+    tmp_path: Path, sandbox: list[str], free_udp_port: int
+) -> None:
+    cfg = load_config(None, [*sandbox, *FAST, "osc.enabled=false", f'plotter.robot="127.0.0.1:{free_udp_port}"'])
+    opts = DuetOptions(headless=True, seconds=120.0, out_dir=tmp_path, session=SESSION, simulate=False, turns=1)
+    show = DuetShow(cfg, opts)
+    out = show.run()
+    (t,) = out["turns"]
+    assert t["outcome"].startswith("failed") and "does not answer" in t["outcome"] and t["drawn"] == 0
+    assert show.machine.state == "artist" and out["ai_strokes"] == 0
