@@ -45,6 +45,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "canvas.max_width": (0.01, 256),
     "model.input_size": (8, 4_096),
     "model.threads": (0, 1_024),
+    "model.adaptive_hz": (0.1, 1_000),
     "input.replay_speed": (0.001, 10_000),
     "osc.port": (0, 65_535),
     "osc.state_hz": (0.01, 1_000),
@@ -120,8 +121,12 @@ class ModelConfig:
     input_size: int = 256
     providers: list[str] = field(default_factory=lambda: list(PROVIDERS))
     require_gpu: bool = False
-    threads: int = 0
+    threads: int = 0  # inference intra-op threads; 0: chosen from the cores (installation/core/threads.py)
     trt_cache_dir: str = "~/.cache/live-installation/trt"
+    int8: str = "auto"  # the CPU tier's FILE.int8.onnx: auto (where it wins on speed and quality), on, off
+    adaptive: bool = True  # step down to a cheaper model when inference cannot keep adaptive_hz AI updates/s
+    adaptive_hz: float = 20.0
+    adaptive_levels: list[str] = field(default_factory=list)  # extra cheaper model files, cheapest last
 
 
 @dataclass(frozen=True)
@@ -252,6 +257,7 @@ class ClipConfig:
     models: str = "installation/assets/models"  # folder of clip_image.onnx + clip_text.onnx
     hz: float = 2.0  # at most this many scores a second, in a worker thread
     threads: int = 1  # ONNX Runtime intra-op threads for the two encoders
+    int8: str = "auto"  # clip_image.int8.onnx (run.py quantize): auto (where it wins), on, off
 
 
 @dataclass(frozen=True)
@@ -417,6 +423,10 @@ def _check_values(cfg: AppConfig) -> None:
     from installation.core.tiers import TIERS
 
     choice("model.tier", cfg.model.tier, TIERS)
+    from installation.core.precision import INT8_MODES
+
+    choice("model.int8", cfg.model.int8, INT8_MODES)
+    choice("clip.int8", cfg.clip.int8, INT8_MODES)
     if cfg.model.tier == "gpu" and not cfg.model.gpu_path:
         raise UserError("config 'model.tier' is \"gpu\" but 'model.gpu_path' is empty: name the GPU tier's file")
     for key, value in (

@@ -118,7 +118,7 @@ class DuetShow:
     # -- start-up -------------------------------------------------------------------------------------------
     def _robot(self):  # noqa: ANN202 - (address, simulator thread or None)
         if self.opts.simulate:
-            from installation.runtime.sitter_workers import SimulatorThread
+            from installation.runtime.sitter.workers import SimulatorThread
 
             out = (self.opts.out_dir or Path("out/duet")) / "robot"
             sim = SimulatorThread(out, self.cfg.plotter.paper, self.cfg.duet.robot_speed_mm_s, self.stop)
@@ -531,9 +531,9 @@ class DuetShow:
 
 
 def _mapping(cfg: AppConfig):  # noqa: ANN202 - canvas pixels → plotter mm: the venue's registration, or the paper
-    from installation.runtime.show import _load_profile
+    from installation.runtime.show.startup import load_profile
 
-    profile = _load_profile(cfg)
+    profile = load_profile(cfg)
     plotter = profile.plotter if profile is not None else None
     reg = plotter.registration(cfg.canvas.size) if plotter is not None else None
     p = cfg.plotter

@@ -93,7 +93,7 @@ def latency(seconds: float) -> dict:
 
 def show_fps(enabled: bool, seconds: float) -> dict:
     from installation.core.config import load_config
-    from installation.runtime.demo import run_headless
+    from installation.verbs.demo import run_headless
 
     with tempfile.TemporaryDirectory() as tmp:
         sets = ['input.source="replay"', "archive.enabled=false", "display.fullscreen=false", "osc.enabled=false",

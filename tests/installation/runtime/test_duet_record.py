@@ -8,8 +8,8 @@ import numpy as np
 
 from installation.core import duet_ink
 from installation.runtime.archive import Archive
-from installation.runtime.archive_cli import contact_sheet
 from installation.runtime.duet_record import png, record, sheet_image
+from installation.verbs.archive import contact_sheet
 
 
 def near(img: np.ndarray, bgr: tuple[int, int, int], tol: int = 90) -> int:

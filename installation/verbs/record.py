@@ -1,0 +1,29 @@
+"""`run.py record`: draw with the tablet or mouse; every pen event is written to a session file as it happens."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from datetime import datetime
+from pathlib import Path
+
+from installation.runtime.show import Show, ShowOptions
+from installation.verbs.common import add_common_arguments, config_from_args
+
+log = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_common_arguments(parser)
+    parser.add_argument("--file", type=Path, help="session file to write (default: paths.recordings/DATE.jsonl)")
+
+
+def main(args: argparse.Namespace) -> int:
+    cfg = config_from_args(args, ['input.source="tablet"', "display.attract_after_s=0"])
+    target = args.file or cfg.resolve(cfg.paths.recordings) / f"{datetime.now():%Y%m%d-%H%M%S}.jsonl"
+    opts = ShowOptions(headless=args.headless, seconds=args.seconds, out_dir=args.out, record_to=target)
+    metrics = Show(cfg, opts).run()
+    log.info("metrics: %s", json.dumps(metrics))
+    print(f"recorded to {target}")
+    return 0
