@@ -65,7 +65,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     if args.ndi:
-        from installation.runtime.ndi_bench import run
+        from installation.verbs.ndi_bench import run
 
         run(args.json, seconds=args.e2e_seconds)
         return 0
