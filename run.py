@@ -19,6 +19,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "live": ("installation.verbs.live", "run the installation from the config (the default)"),
     "demo": ("installation.verbs.demo", "replay the embedded sessions through the real pipeline"),
     "sitter": ("installation.verbs.sitter", "sitter mode: the robot draws the person at the camera"),
+    "duet": ("installation.verbs.duet", "duet mode: the artist and the robot take turns on one sheet"),
     "record": ("installation.verbs.record", "record a drawing session to a JSON Lines file"),
     "build-data": ("models.data.build", "build a paired sketch/target data set"),
     "train": ("models.pix2pix.train", "train the pix2pix generator"),

@@ -43,6 +43,7 @@ def sandbox(tmp_path: Path) -> list[str]:
         f"logging.file={json.dumps(str(box / 'logs' / 'installation.jsonl'))}",
         f"paths.saved={json.dumps(str(box / 'saved'))}",
         f"sitter.archive={json.dumps(str(box / 'sitter-archive'))}",
+        f"duet.archive={json.dumps(str(box / 'duet-archive'))}",
     ]
 
 

@@ -23,19 +23,32 @@ from installation.core.slots import LatestSlot
 log = logging.getLogger(__name__)
 
 
+NDI_PREFIX = "ndi:"  # "ndi:NAME": the NDI source whose name contains NAME (a rig's camera feed; adapters/ndi.py)
+
+
+def _is_file(source: int | str) -> bool:
+    return isinstance(source, str) and not source.startswith(NDI_PREFIX)
+
+
 def parse_source(source: str, option: str | None = None) -> int | str:
-    """'0' → camera index 0; anything else is a video file path that must exist.
+    """'0' → camera index 0; 'ndi:NAME' → an NDI source; anything else is a video file path that must exist.
 
     `option`: the command-line option the source came from (e.g. "--live"), named in the error; None: the
     config's input.camera."""
     if source.strip().isdigit():
         return int(source)
+    if source.startswith(NDI_PREFIX) and source[len(NDI_PREFIX) :].strip():
+        return source
     if not Path(source).is_file():
         raise UserError(f"{option or 'camera source'} {source!r} is neither a camera index nor an existing video file")
     return source
 
 
-def open_capture(source: int | str, option: str | None = None) -> cv2.VideoCapture:
+def open_capture(source: int | str, option: str | None = None) -> Any:
+    if isinstance(source, str) and source.startswith(NDI_PREFIX):
+        from installation.adapters.ndi_camera import open_ndi
+
+        return open_ndi(source[len(NDI_PREFIX) :])
     cap = cv2.VideoCapture(source)
     if not cap.isOpened():
         cap.release()
@@ -101,7 +114,7 @@ class CameraWorker(threading.Thread):
                         continue
                 ok, image = cap.read()
                 if not ok:
-                    if isinstance(self.source, str):  # a video file: loop it
+                    if _is_file(self.source):  # a video file: loop it
                         cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
                         ok, image = cap.read()
                     if not ok:
@@ -112,7 +125,7 @@ class CameraWorker(threading.Thread):
                         continue
                 self.seq += 1
                 self.frames.put(CameraFrame(self.seq, time.monotonic(), image))
-                if isinstance(self.source, str):
+                if _is_file(self.source):
                     stop.wait(1 / 30)  # a file plays at about camera rate
         except BaseException:
             self.connected = False  # a failure inside the device: the restarted worker opens it afresh

@@ -95,6 +95,13 @@ class Renderer:
             surf = pygame.transform.smoothscale(surf, (self.panel_side(), self.panel_side()))
         self._sketch = surf
 
+    def set_sketch_rgb(self, rgb: np.ndarray) -> None:
+        """A colour drawing (H, W, 3) uint8 RGB in the sketch panel (duet mode: two inks)."""
+        surf = rgb_to_surface(rgb)
+        if surf.get_width() != self.panel_side():
+            surf = pygame.transform.smoothscale(surf, (self.panel_side(), self.panel_side()))
+        self._sketch = surf
+
     def set_ai(self, rgb: np.ndarray, now: float) -> None:
         """A new AI image (H, W, 3) uint8: crossfade from the one shown to it."""
         side = self.panels.ai[2] if self.panels.ai else self.panel_side()

@@ -72,6 +72,16 @@ RANGES: dict[str, tuple[float, float]] = {
     "sitter.target_minutes": (0.01, 24 * 60),
     "sitter.robot_speed_mm_s": (0.01, 100_000),
     "sitter.show_result_s": (0, DAY_S),
+    "ndi.fps": (0, 1_000),
+    "duet.pause_s": (0.05, 600),
+    "duet.strokes_per_turn": (1, 64),
+    "duet.think_s": (0.05, 600),
+    "duet.steps": (1, 100_000),
+    "duet.size": (32, 512),
+    "duet.cutouts": (1, 64),
+    "duet.max_crossing": (0, 1),
+    "duet.replay_strokes": (1, 1_000),
+    "duet.robot_speed_mm_s": (0.01, 100_000),
     "steer.size": (32, 512),
     "steer.steps": (1, 10_000_000),
     "steer.every": (1, 1_000_000),
@@ -206,6 +216,30 @@ class SitterConfig:
 
 
 @dataclass(frozen=True)
+class NdiConfig:
+    enabled: bool = False
+    station: str = "studio"
+    fps: float = 0.0  # 0 = the display's rate
+    extra_ips: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DuetConfig:
+    pause_s: float = 2.0
+    strokes_per_turn: int = 6
+    think_s: float = 1.5
+    draft: bool = True
+    steps: int = 40
+    size: int = 96
+    cutouts: int = 4
+    max_crossing: float = 0.05
+    prompt: str = ""
+    replay_strokes: int = 3
+    robot_speed_mm_s: float = 80.0
+    archive: str = "archive"
+
+
+@dataclass(frozen=True)
 class SteerConfig:
     generator: str = "pix2pix"
     clip: str = ""
@@ -239,6 +273,8 @@ class AppConfig:
     calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
     sitter: SitterConfig = field(default_factory=SitterConfig)
     steer: SteerConfig = field(default_factory=SteerConfig)
+    duet: DuetConfig = field(default_factory=DuetConfig)
+    ndi: NdiConfig = field(default_factory=NdiConfig)
     clip: ClipConfig = field(default_factory=ClipConfig)
     supervision: SupervisionConfig = field(default_factory=SupervisionConfig)
     archive: ArchiveConfig = field(default_factory=ArchiveConfig)
@@ -381,6 +417,10 @@ def _check_values(cfg: AppConfig) -> None:
 
     for text in cfg.steer.prompts:
         parse_prompts(text)
+    if cfg.duet.prompt:
+        parse_prompts(cfg.duet.prompt)
+    if not cfg.ndi.station.strip() or len(cfg.ndi.station) > 64:
+        raise UserError("config 'ndi.station' must be a name of 1..64 characters (the NDI sources are named after it)")
     if not 32 <= cfg.steer.size <= 512:
         raise UserError(f"config 'steer.size' must be 32..512, got {cfg.steer.size}")
     for p in cfg.model.providers:

@@ -159,11 +159,16 @@ class InputSwitcher:
 def open_camera_input(
     cfg: Any, profile: Any, frames: LatestSlot[Any], sketches: LatestSlot[Any], show_stop: threading.Event
 ) -> CameraInput:
-    """The show's camera input from `input.camera` (an index or a video file): raises UserError if it cannot open."""
+    """The show's camera input from `input.camera` (an index, a video file or ndi:NAME): raises UserError if it
+    cannot open."""
     from installation.adapters.camera import CameraWorker
     from installation.runtime.paper_input import PaperSketchWorker, sketcher_from_profile
 
     size = cfg.model.input_size
+    if cfg.input.camera.startswith("ndi:"):  # a rig's feed over NDI (adapters/ndi_camera.py)
+        from installation.adapters.ndi import configure
+
+        configure(list(cfg.ndi.extra_ips))
 
     def make(stop: threading.Event) -> tuple[Any, Any]:
         camera = CameraWorker(cfg.input.camera, frames, stop)

@@ -85,7 +85,8 @@ def _root_from_config(args: argparse.Namespace) -> Path:
     return cfg.resolve(cfg.archive.root)
 
 
-# each tile's two images: the drawing (a show work's sketch, a sitter's drawing) and the AI's answer
+# each tile's two images: the drawing (a show work's sketch, a sitter's drawing; a duet's from its duet.json, in two
+# inks) and the AI's answer
 TILE_FILES = (("sketch.png", "drawing.png"), ("ai.png", "portrait.png"))
 
 
@@ -102,7 +103,8 @@ def contact_sheet(archive: Archive, entries: list[dict[str, Any]], out: Path, co
     for i, e in enumerate(entries):
         y, x = 8 + (i // cols) * cell_h, 8 + (i % cols) * cell_w
         for j, names in enumerate(TILE_FILES):
-            img = _thumb(archive, e["id"], names, thumb)
+            img = _duet_thumb(archive, e["id"], thumb) if j == 0 and e.get("kind") == "duet" else None
+            img = _thumb(archive, e["id"], names, thumb) if img is None else img
             sheet[y : y + thumb, x + j * (thumb + 2) : x + j * (thumb + 2) + thumb] = img
         stamp = str(e.get("finished_at") or e.get("saved_at") or "")
         when = stamp[:19].replace("T", " ") + (" UTC" if stamp.endswith(("+00:00", "Z")) else "")
@@ -124,6 +126,17 @@ def _label(sheet: np.ndarray, text: str, at: tuple[int, int], width: int) -> Non
     while scale > 0.2 and cv2.getTextSize(text, font, scale, 1)[0][0] > width:
         scale -= 0.02
     cv2.putText(sheet, text, at, font, scale, (40, 40, 40), 1, cv2.LINE_AA)
+
+
+def _duet_thumb(archive: Archive, wid: str, side: int) -> np.ndarray | None:
+    """A duet drawn from its duet.json: the artist's strokes and the AI's in two inks (None: unreadable)."""
+    from installation.runtime.archive import read_nofollow
+    from installation.runtime.duet_record import MAX_JSON_BYTES, sheet_image
+
+    try:
+        return sheet_image(read_nofollow(archive.path(wid, "duet.json"), MAX_JSON_BYTES), side)
+    except (OSError, UserError):
+        return None
 
 
 def _thumb(archive: Archive, wid: str, names: tuple[str, ...], side: int) -> np.ndarray:

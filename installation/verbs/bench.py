@@ -55,12 +55,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--skip-torch", action="store_true", help="time only ONNX Runtime")
     p.add_argument("--skip-e2e", action="store_true", help="skip the end-to-end headless demo")
     p.add_argument("--e2e-seconds", type=float, default=10.0)
+    p.add_argument(
+        "--ndi", action="store_true", help="only NDI: loopback latency, display fps NDI on/off (ndi_bench.py)"
+    )
     p.add_argument("--rate", action="store_true", help="issue 18's ratios: backends call by call, show variants")
     p.add_argument("--rate-calls", type=int, default=40, help="--rate: calls per backend and thread count")
     p.add_argument("--rate-rounds", type=int, default=2, help="--rate: rounds of the show variants")
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.ndi:
+        from installation.verbs.ndi_bench import run
+
+        run(args.json, seconds=args.e2e_seconds)
+        return 0
     if args.calls < 1 or args.seconds < 0 or args.warmup < 0:
         raise UserError("--calls must be ≥ 1, --seconds and --warmup ≥ 0")
     threads = args.threads or psutil.cpu_count(logical=False) or os.cpu_count() or 1

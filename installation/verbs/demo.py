@@ -19,10 +19,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser)
     parser.add_argument("--session", action="append", type=Path, default=[], help="session file(s) to replay")
     parser.add_argument("--speed", type=float, help="replay speed (2 = twice as fast); sitter: robot speed factor")
-    parser.add_argument("--mode", choices=("replay", "sitter"), default="replay", help="what the demo shows")
+    parser.add_argument("--mode", choices=("replay", "sitter", "duet"), default="replay", help="what the demo shows")
     parser.add_argument("--image", type=Path, help="sitter: a photo of the sitter (the fake camera replays it)")
     parser.add_argument("--video", type=Path, help="sitter: a video of the sitter, played once")
     parser.add_argument("--present", type=float, help="sitter: seconds the sitter in --image stays in view")
+    parser.add_argument("--turns", type=int, help="duet: stop after this many AI turns (default 3)")
+    parser.add_argument("--prompt", help="duet: what the AI draws towards")
 
 
 def run_headless(config: AppConfig, seconds: float, out_dir: Path | None, sessions: list[Path] | None = None) -> dict:
@@ -69,6 +71,12 @@ def _sitter_main(args: argparse.Namespace) -> int:
 def main(args: argparse.Namespace) -> int:
     if args.mode == "sitter":
         return _sitter_main(args)
+    if args.mode == "duet":  # a recorded artist and the in-process simulator: installation/verbs/duet.py
+        from installation.verbs.duet import DEFAULT_SESSION, run_duet
+
+        args.sim, args.turns = True, args.turns or 3
+        run_duet(args, args.session[0] if args.session else DEFAULT_SESSION, args.speed or 1.0)
+        return 0
     extra = ['input.source="replay"', "archive.enabled=false"]  # a demo is not visitors' work
     if args.speed:
         extra.append(f"input.replay_speed={args.speed}")

@@ -132,6 +132,8 @@ class CommandsMixin:
             return self.last_error
         if self.switcher is not None and self.switcher.error:
             return self.switcher.error
+        if self.ndi_out is not None and self.ndi_out.error:
+            return self.ndi_out.error
         if self.inputs is not None and self.inputs.error:
             return self.inputs.error
         if self.archive_writer is not None and self.archive_writer.archive.stats.last_error:

@@ -90,6 +90,7 @@ class Show(StartupMixin, CommandsMixin, GeneratorsMixin, FrameMixin, FinishMixin
         self.source = cfg.input.source  # the input now: /mode switches it (input_switch.InputSwitcher)
         self.inputs = None  # the InputSwitcher while the show runs
         self.renderer = None  # the display's Renderer while the show runs (layout, HUD): read by tests
+        self.ndi_out = None  # NDI sources for the rig (ndi.enabled): runtime/ndi_out.py
         self._status = ""  # the status line on screen now
         self._config_hash = config_hash(cfg.to_dict())
         size = cfg.canvas.size
@@ -158,6 +159,7 @@ class Show(StartupMixin, CommandsMixin, GeneratorsMixin, FrameMixin, FinishMixin
             writer = SessionWriter(self.opts.record_to, self.cfg.canvas.size, "recorded", now_iso())
             log.info("recording to %s", self.opts.record_to)
         frames_out = FrameWriter(self.opts.out_dir, surface.get_size(), self.opts) if self.opts.out_dir else None
+        ndi_out = self._start_ndi()  # NDI sources for the rig (runtime/ndi_out.py), or None
 
         control, state_out = self._open_osc()
         worker = InferenceWorker(model, self.sketches, self.answers, self.stop)
@@ -271,6 +273,10 @@ class Show(StartupMixin, CommandsMixin, GeneratorsMixin, FrameMixin, FinishMixin
                     pending = None
                 if frames_out is not None:
                     frames_out.maybe_write(surface, flip_t - t_start)
+                if ndi_out is not None:
+                    ndi_out.offer(
+                        surface, ai.image if ai is not None else None, self.canvas.raster() if events else None
+                    )
                 if state_out is not None:
                     state_out.publish(self._state(hud, renderer, model, control), flip_t)
                 # wait for the next frame, but wake at once for an OSC command: applied and reported immediately
@@ -302,6 +308,8 @@ class Show(StartupMixin, CommandsMixin, GeneratorsMixin, FrameMixin, FinishMixin
             sup.join(timeout=left())
             if self.steer_worker is not None:
                 self.steer_worker.join(timeout=left())
+            if ndi_out is not None:
+                ndi_out.join(timeout=left())
             if clip is not None:
                 clip.join(timeout=left())
             if left_behind := sup.stuck():
@@ -339,6 +347,8 @@ class Show(StartupMixin, CommandsMixin, GeneratorsMixin, FrameMixin, FinishMixin
             rate={**self.rate_info, **({"adaptive": self.adaptive.summary()} if self.adaptive else {})},
             frames_out=frames_out.stats() if frames_out is not None else None,
         )
+        if ndi_out is not None:
+            summary.update(ndi_sent=ndi_out.sent, ndi_sources=ndi_out.names(), ndi_error=ndi_out.error)
         if self.steer_worker is not None:
             w = self.steer_worker
             summary.update(steer_steps=w.steps, steer_frames=w.frames_out, steer_retargets=w.retargets)

@@ -68,6 +68,16 @@ class StartupMixin:
             ) from e
         return surface
 
+    def _start_ndi(self):  # noqa: ANN202 - NdiOut | None
+        n = self.cfg.ndi
+        if not n.enabled:
+            return None
+        from installation.runtime.ndi_out import NdiOut
+
+        out = self.ndi_out = NdiOut(n.station, n.fps or self.cfg.display.fps, list(n.extra_ips), self.stop)
+        out.start()
+        return out
+
     def _open_osc(self):  # noqa: ANN202 - (ControlSurface | None, StateBroadcaster | None)
         if not self.cfg.osc.enabled:
             return None, None

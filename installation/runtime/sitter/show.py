@@ -110,7 +110,9 @@ class SitterShow:
 
             return FileCamera(self.opts.source, self.frames, self.stop, self.opts.present_s)
         from installation.adapters.camera import CameraWorker
+        from installation.adapters.ndi import configure
 
+        configure(list(self.cfg.ndi.extra_ips) if self.cfg.input.camera.startswith("ndi:") else [])
         return CameraWorker(self.cfg.input.camera, self.frames, self.stop)
 
     def _robot(self):  # noqa: ANN202 - (address, simulator thread or None)
