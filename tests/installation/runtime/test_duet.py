@@ -73,7 +73,8 @@ def test_a_duet_takes_turns_by_pause_and_by_cue_and_is_archived(
         runner.join(timeout=10)
         sender.close()
         listen.close()
-    assert {"artist", "thinking", "drawing"} <= seen["/state/duet/state"]
+    # "thinking" may last no frame at all when the draft answer is ready as the pause ends: not required to be seen
+    assert {"artist", "drawing"} <= seen["/state/duet/state"] <= {"artist", "thinking", "drawing"}
     assert any("already the artist's turn" in str(e) for e in seen.get("/state/error", set()))
     t1, t2 = out["turns"]
     assert t1["reason"] == "pause" and t2["reason"] == "cue"
