@@ -29,6 +29,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "export": ("installation.runtime.export_cli", "export a checkpoint to ONNX with a parity check"),
     "bench": ("installation.runtime.bench", "benchmark models and the live loop; writes JSON"),
     "plot": ("installation.runtime.plot", "turn an image, SVG or session into ordered plotter paths (SVG + JSON)"),
+    "serve": ("installation.runtime.serve", "serve the models to the gallery's stations: Triton via PyTriton"),
     "bridge": ("installation.bridges.cli", "run a robot bridge: the simulator, GRBL over serial, or AxiDraw"),
     "calibrate": (
         "calibration.cli",

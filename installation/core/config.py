@@ -23,6 +23,8 @@ DEFAULTS_FILE = PACKAGE_ROOT / "installation" / "config" / "default.toml"
 LAYOUTS = ("side", "ai", "overlay")
 SOURCES = ("tablet", "replay", "camera")
 PROVIDERS = ("tensorrt", "cuda", "cpu")
+BACKENDS = ("local", "triton")
+PROTOCOLS = ("http", "grpc")
 FACE_CHOICES = ("largest", "closest", "center")
 SITTER_STYLES = ("quick", "portrait", "shaded")
 GENERATORS = ("pix2pix", "strokes", "portrait", "pixels")  # pix2pix: the plain answer; the others: CLIP-steered
@@ -45,6 +47,8 @@ RANGES: dict[str, tuple[float, float]] = {
     "canvas.max_width": (0.01, 256),
     "model.input_size": (8, 4_096),
     "model.threads": (0, 1_024),
+    "model.timeout_s": (0.001, 60.0),
+    "model.retry_s": (0.05, 60.0),
     "input.replay_speed": (0.001, 10_000),
     "osc.port": (0, 65_535),
     "osc.state_hz": (0.01, 1_000),
@@ -112,6 +116,12 @@ class ModelConfig:
     require_gpu: bool = False
     threads: int = 0
     trt_cache_dir: str = "~/.cache/live-installation/trt"
+    backend: str = "local"  # local: ONNX Runtime here; triton: a Triton server, the local model as fall-back
+    url: str = "127.0.0.1:8000"  # the Triton server, HOST:PORT (HTTP 8000, gRPC 8001 by Triton's defaults)
+    protocol: str = "http"  # http (standard library) or grpc (needs tritonclient[grpc] in this environment)
+    triton_model: str = "pix2pix_default_u8"  # the model's name in the server's repository (uint8 in and out)
+    timeout_s: float = 1.0  # one request's limit; past it the sketch is answered locally
+    retry_s: float = 1.0  # while on the fall-back, the server is tried again this often
 
 
 @dataclass(frozen=True)
@@ -377,6 +387,15 @@ def _check_values(cfg: AppConfig) -> None:
     from installation.core.tiers import TIERS
 
     choice("model.tier", cfg.model.tier, TIERS)
+    choice("model.backend", cfg.model.backend, BACKENDS)
+    choice("model.protocol", cfg.model.protocol, PROTOCOLS)
+    positive("model.timeout_s", cfg.model.timeout_s)
+    positive("model.retry_s", cfg.model.retry_s)
+    if not cfg.model.triton_model.replace("_", "").replace("-", "").replace(".", "").isalnum():
+        raise UserError(
+            f"config 'model.triton_model' is {_short(cfg.model.triton_model)}: name a model of the Triton "
+            "repository (letters, digits, _ - .)"
+        )
     if cfg.model.tier == "gpu" and not cfg.model.gpu_path:
         raise UserError("config 'model.tier' is \"gpu\" but 'model.gpu_path' is empty: name the GPU tier's file")
     for key, value in (
@@ -483,3 +502,4 @@ def _check_addresses(cfg: AppConfig) -> None:
     for dest in cfg.osc.state_out:
         parse_host_port(dest, "osc.state_out[]")
     parse_host_port(cfg.plotter.robot, "plotter.robot")
+    parse_host_port(cfg.model.url, "model.url")

@@ -81,6 +81,12 @@ STATE: tuple[Address, ...] = (
     Address("/state/prompt", "s", "Current prompt."),
     Address("/state/model", "s", "Image model and the provider it runs on."),
     Address(
+        "/state/model/backend",
+        "s",
+        "Who answers: local (ONNX Runtime here), triton (the server), or local-fallback (the server is gone).",
+    ),
+    Address("/state/model/round_trip_ms", "f", "p95 of the recent round trips to the Triton server, ms (0: local)."),
+    Address(
         "/state/plotter/job", "s", "The plotter job (16 hex digits, new for every drawing), or empty before the first."
     ),
     Address(

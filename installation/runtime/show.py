@@ -157,7 +157,12 @@ class Show:
         cpu_path = self.cfg.resolve(m.path)
         tiers = {"cpu": cpu_path, **({"gpu": Path(gpu_path)} if gpu_path else {})}
         self.switcher = ModelSwitcher(lambda p: open_model(p, expect, settings), cpu_path.parent, tiers)
-        return open_tiered(str(cpu_path), gpu_path, m.tier, expect, settings)
+        local = open_tiered(str(cpu_path), gpu_path, m.tier, expect, settings)
+        if m.backend == "triton":  # a Triton server answers, the local model stands by (remote_model.py)
+            from installation.runtime.remote_model import open_triton
+
+            return open_triton(m, local)
+        return local
 
     def _open_display(self):  # noqa: ANN202 - pygame Surface
         if self.opts.headless:
@@ -490,6 +495,7 @@ class Show:
             "layout": renderer.layout,
             "prompt": self.prompt,
             "model": f"{model.name} on {model.provider}",
+            **_model_state(model),
             "clip/score": round(self.clip_score.cosine, 4) if self.clip_score is not None else None,
             **self._plotter_state(),
             "error": self._state_error(control),
@@ -899,3 +905,9 @@ def _load_profile(cfg: AppConfig):  # noqa: ANN202
     from calibration.profile import load_profile
 
     return load_profile(cfg.resolve(cfg.calibration.profile))
+
+
+def _model_state(model) -> dict[str, object]:  # noqa: ANN001 - /state/model/backend and round trip
+    from installation.runtime.remote_model import state_fields
+
+    return state_fields(model)
