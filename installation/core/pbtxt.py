@@ -14,7 +14,7 @@ from typing import Any
 from installation.core.errors import UserError
 
 TRITON_TYPES = {"uint8": "TYPE_UINT8", "float32": "TYPE_FP32", "float16": "TYPE_FP16", "int32": "TYPE_INT32"}
-_TOKEN = re.compile(r'\s*(?:#[^\n]*\n?)?\s*("(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"#]+)')
+_TOKEN = re.compile(r'\s*(#[^\n]*|"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"#]+)')
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def _tokens(text: str, where: str) -> list[str]:
         m = _TOKEN.match(text, pos)
         if m is None or m.end() == pos:
             raise UserError(f"{where}: cannot read it at character {pos}: fix the file (protobuf text format)")
-        if m.group(1) is not None:
+        if not m.group(1).startswith("#"):  # a comment runs to the end of its line
             out.append(m.group(1))
         pos = m.end()
     return out

@@ -117,7 +117,10 @@ def write_repo(out: Path, models: Path, device: str, max_batch: int, queue_delay
             continue
         proto = onnx.load(str(path))
         dims_in = tuple(d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim[1:])
-        dims_out = tuple(d.dim_value for d in proto.graph.output[0].type.tensor_type.shape.dim[1:])
+        meta = {p.key: p.value for p in proto.metadata_props}
+        dims_out = tuple(
+            d.dim_value or int(meta.get("embed_dim", -1)) for d in proto.graph.output[0].type.tensor_type.shape.dim[1:]
+        )  # an exporter may leave the embedding width symbolic: the metadata has it (-1: variable, for Triton)
         cfg = ModelConfig(
             stem,
             (Tensor(proto.graph.input[0].name, dtype, dims_in),),

@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-batch", action="store_true", help="also bind NAME_nobatch (max batch 1)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from pytriton.triton import Triton, TritonConfig
+    from pytriton.triton import DEFAULT_PROTECTED_ENDPOINTS, Triton, TritonConfig, TritonSecurityConfig
 
     wanted = [m for m in args.models.split(",") if m]
     folders = sorted(f for f in args.repo.iterdir() if (f / "config.pbtxt").is_file())
@@ -110,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with Triton(config=config) as triton:
+    # statistics (batch sizes, counts) stay readable for the station benchmark; the rest stays behind a token
+    security = TritonSecurityConfig(restricted_endpoints=[e for e in DEFAULT_PROTECTED_ENDPOINTS if e != "statistics"])
+    with Triton(config=config, security_config=security) as triton:
         bound = [n for f in folders for n in bind(triton, f, args.threads, args.no_batch)]
         triton.run()  # start the server without blocking
         log.info("serving %s on http %s:%d, grpc %d", ", ".join(bound), args.host, args.http_port, args.grpc_port)
