@@ -186,6 +186,7 @@ class PlotterConfig:
     margin_mm: float = 15.0
     window: int = 8
     new_sheet: bool = False  # one sheet per drawing: the robot waits for a fresh sheet between jobs
+    robots: list[str] = field(default_factory=list)  # several bridges drawing at once; empty = just `robot`
 
 
 @dataclass(frozen=True)
@@ -502,4 +503,10 @@ def _check_addresses(cfg: AppConfig) -> None:
     for dest in cfg.osc.state_out:
         parse_host_port(dest, "osc.state_out[]")
     parse_host_port(cfg.plotter.robot, "plotter.robot")
+    seen = set()
+    for dest in cfg.plotter.robots:
+        addr = parse_host_port(dest, "plotter.robots[]")
+        if addr in seen:
+            raise UserError(f"config 'plotter.robots' names {dest} twice: each robot bridge once")
+        seen.add(addr)
     parse_host_port(cfg.model.url, "model.url")

@@ -99,6 +99,11 @@ STATE: tuple[Address, ...] = (
         "/state/plotter/drawn", "i", "Paths of the job the robot has reported on paper (its acknowledgements only)."
     ),
     Address("/state/plotter/planned", "i", "Paths in the job."),
+    Address(
+        "/state/plotter/robots",
+        "s",
+        "With plotter.robots: every robot as `HOST:PORT state drawn/planned`, separated by `; ` (absent with one).",
+    ),
     Address("/state/plotter/queue", "i", "Paths of the job not yet reported drawn."),
     Address("/state/plotter/progress", "f", "Fraction of the job the robot has reported drawn, 0..1."),
     Address("/state/sitter/state", "s", "Sitter mode: idle, detecting, capturing, sketching, drawing, done, aborted."),

@@ -55,9 +55,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--skip-torch", action="store_true", help="time only ONNX Runtime")
     p.add_argument("--skip-e2e", action="store_true", help="skip the end-to-end headless demo")
     p.add_argument("--e2e-seconds", type=float, default=10.0)
+    p.add_argument("--stations", help="N,N,...: headless stations against one Triton server vs local (bench_stations)")
+    p.add_argument("--server-threads", type=int, default=2, help="--stations: ONNX Runtime threads of the server")
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.stations:
+        from installation.runtime.bench_stations import main as stations_main
+
+        return stations_main(args)
     if args.calls < 1 or args.seconds < 0 or args.warmup < 0:
         raise UserError("--calls must be ≥ 1, --seconds and --warmup ≥ 0")
     threads = args.threads or psutil.cpu_count(logical=False) or os.cpu_count() or 1

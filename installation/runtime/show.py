@@ -428,6 +428,7 @@ class Show:
         summary.update(
             provider=model.provider,
             model=model.name,
+            remote=_remote_summary(model),
             inference_calls=worker.calls,
             restarts=sup.restarts,
             replaced=sup.replaced,
@@ -633,6 +634,13 @@ class Show:
 
         if self.plotter_link is None:
             p = self.cfg.plotter
+            if p.robots:  # several bridges at once (adapters/robot_fleet.py)
+                from installation.adapters.robot_fleet import RobotFleet
+                from installation.core.config import parse_host_port
+
+                robots = [parse_host_port(r, "plotter.robots[]") for r in p.robots]
+                self.plotter_link = RobotFleet(robots, window=p.window, new_sheet=p.new_sheet)
+                return self.plotter_link
             host, _, port = p.robot.rpartition(":")
             if not port.isdigit():
                 raise UserError(f"config plotter.robot {p.robot!r} must be HOST:PORT")
@@ -911,3 +919,9 @@ def _model_state(model) -> dict[str, object]:  # noqa: ANN001 - /state/model/bac
     from installation.runtime.remote_model import state_fields
 
     return state_fields(model)
+
+
+def _remote_summary(model) -> dict[str, object] | None:  # noqa: ANN001 - the Triton backend's figures, or None
+    from installation.runtime.remote_model import remote_stats
+
+    return remote_stats(model)
