@@ -57,6 +57,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--e2e-seconds", type=float, default=10.0)
     p.add_argument("--stations", help="N,N,...: headless stations against one Triton server vs local (bench_stations)")
     p.add_argument("--server-threads", type=int, default=2, help="--stations: ONNX Runtime threads of the server")
+    p.add_argument("--load-seconds", type=float, default=10.0, help="--stations: seconds of each closed-loop load")
 
 
 def main(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import subprocess
 import sys
 import tempfile
@@ -27,10 +28,19 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = "pix2pix_default_u8"
 STATION = [
-    'input.source="replay"', "display.width=640", "display.height=360", "display.fps=30", "osc.port=0",
-    "osc.state_out=[]", "archive.enabled=false", 'logging.file=""', "clip.enabled=false", 'model.providers=["cpu"]',
+    'input.source="replay"',
+    "display.width=640",
+    "display.height=360",
+    "display.fps=30",
+    "osc.port=0",
+    "osc.state_out=[]",
+    "archive.enabled=false",
+    'logging.file=""',
+    "clip.enabled=false",
+    'model.providers=["cpu"]',
     "model.threads=1",
-]  # fmt: skip
+    "model.timeout_s=10",
+]  # fmt: skip  (a long request limit: on an overloaded machine a late answer is measured, not replaced)
 
 
 def parse_counts(text: str) -> list[int]:
@@ -111,6 +121,68 @@ def case(label: str, n: int, overrides: list[str], seconds: float, tmp: Path, st
     return out
 
 
+def warm_up(http: Any, models: list[str]) -> None:  # noqa: ANN401 - HttpTransport
+    """Every batch size once per model before timing (ONNX Runtime sizes its buffers on the first run of each)."""
+    import numpy as np
+
+    for model in models:
+        sizes = (1,) if model.endswith("_nobatch") else (1, 2, 3, 4, 5, 6, 7, 8)
+        for k in sizes:
+            http.infer(model, "sketch_u8", np.full((k, 256, 256), 255, np.uint8), "image_u8")
+
+
+def server_load(label: str, n: int, port: int, model: str, seconds: float, stats: Any) -> dict[str, Any]:  # noqa: ANN401
+    """N clients, each sending its next sketch as soon as the last answer came (a station's latest-value loop
+    with no rendering): sketches served per second, round trip p50/p95, the server's batch sizes."""
+    import threading
+
+    import numpy as np
+
+    from installation.runtime.triton_client import HttpTransport
+
+    before = _batch_counts(stats())
+    trips: list[list[float]] = [[] for _ in range(n)]
+    t_end = time.monotonic() + seconds
+
+    def client(i: int) -> None:
+        t = HttpTransport("127.0.0.1", port, 30.0)
+        rng = np.random.default_rng(i)
+        x = np.full((1, 256, 256), 255, np.uint8)
+        while time.monotonic() < t_end:
+            r, c = rng.integers(10, 240, 2)
+            x[0, r : r + 6, c : c + 6] = 0  # the drawing grows, as a visitor's does
+            t0 = time.perf_counter()
+            t.infer(model, "sketch_u8", x, "image_u8")
+            trips[i].append((time.perf_counter() - t0) * 1000.0)
+        t.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(n)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(seconds + 120)
+    wall = time.monotonic() - t0
+    count, sizes = _batch_counts(stats())
+    hist = {str(k): sizes.get(k, 0) - before[1].get(k, 0) for k in sorted(sizes)}
+    execs = sum(hist.values())
+    every = sorted(x for t in trips for x in t)
+    out = {
+        "case": label,
+        "clients": n,
+        "sketches": len(every),
+        "sketches_per_s": round(len(every) / wall, 2),
+        "round_trip_ms_p50": round(every[len(every) // 2], 1) if every else 0.0,
+        "round_trip_ms_p95": round(every[min(len(every) - 1, int(0.95 * len(every)))], 1) if every else 0.0,
+        "server_count": count - before[0],
+        "mean_batch": round((count - before[0]) / execs, 2) if execs else 0.0,
+        "batch_sizes": {k: v for k, v in hist.items() if v},
+    }
+    log.info("server load %s x%d: %.1f sketches/s, mean batch %.2f", label, n, out["sketches_per_s"],
+             out["mean_batch"])  # fmt: skip
+    return out
+
+
 def main(args: argparse.Namespace) -> int:
     from installation.runtime.bench import machine
     from installation.runtime.triton_client import HttpTransport
@@ -125,9 +197,11 @@ def main(args: argparse.Namespace) -> int:
         "machine": machine(),
         "settings": {
             "stations": counts, "seconds_per_case": seconds, "station": STATION, "server_threads": args.server_threads,
+            "load_seconds": args.load_seconds,
             "queue_delay_us": 2000, "max_batch": 8, "model": MODEL,
         },
         "cases": [],
+        "server_load": [],
     }  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="bench-stations-") as tmp_s:
         tmp = Path(tmp_s)
@@ -138,6 +212,15 @@ def main(args: argparse.Namespace) -> int:
         http = HttpTransport("127.0.0.1", server.ports.http, 10.0)
         try:
             url = f"127.0.0.1:{server.ports.http}"
+            warm_up(http, [MODEL, MODEL + "_nobatch"])
+            out["settings"]["load_average_before"] = [round(v, 2) for v in os.getloadavg()]
+            for n in counts:  # the server alone: N clients in a closed loop, batching on and off
+                for name, label in ((MODEL, "batching"), (MODEL + "_nobatch", "no-batching")):
+                    out["server_load"].append(
+                        server_load(label, n, server.ports.http, name, args.load_seconds, lambda m=name: http.stats(m))
+                    )
+            if args.skip_e2e:
+                counts = []
             for n in counts:
                 out["cases"].append(case("local", n, [], seconds, tmp))
                 for name, label in ((MODEL, "triton"), (MODEL + "_nobatch", "triton-nobatch")):
@@ -145,7 +228,9 @@ def main(args: argparse.Namespace) -> int:
                     out["cases"].append(case(label, n, remote, seconds, tmp, lambda m=name: http.stats(m)))
         finally:
             server.stop()
+    out["settings"]["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
     out["summary"] = summary(out["cases"])
+    out["load_summary"] = load_summary(out["server_load"])
     from installation.core.files import write_text_atomic
 
     write_text_atomic(args.json, json.dumps(out, indent=2), fix="choose a writable --json path")
@@ -175,6 +260,23 @@ def summary(cases: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def load_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    by = {(r["case"], r["clients"]): r for r in rows}
+    out: dict[str, Any] = {}
+    for n in sorted({r["clients"] for r in rows}):
+        on, off = by.get(("batching", n)), by.get(("no-batching", n))
+        if on and off:
+            out[str(n)] = {
+                "batching_per_s": on["sketches_per_s"],
+                "no_batching_per_s": off["sketches_per_s"],
+                "gain": round(on["sketches_per_s"] / off["sketches_per_s"], 2) if off["sketches_per_s"] else None,
+                "batching_p95_ms": on["round_trip_ms_p95"],
+                "no_batching_p95_ms": off["round_trip_ms_p95"],
+                "mean_batch": on["mean_batch"],
+            }
+    return out
+
+
 def table(out: dict[str, Any]) -> str:
     lines = [
         "| stations | local: updates/s, p95 ms | triton batching: updates/s, p95 ms, served/s, mean batch | "
@@ -187,6 +289,13 @@ def table(out: dict[str, Any]) -> str:
             f"{r.get('triton_p95_ms')}, {r.get('triton_server_per_s')}, {r.get('triton_mean_batch')} | "
             f"{r.get('triton_nobatch_updates_per_s')}, {r.get('triton_nobatch_p95_ms')}, "
             f"{r.get('triton_nobatch_server_per_s')} | {r.get('batching_gain')} |"
+        )
+    lines += ["", "| clients | batching: sketches/s, p95 ms, mean batch | no batching: sketches/s, p95 ms | gain |",
+              "|---|---|---|---|"]  # fmt: skip
+    for n, r in out.get("load_summary", {}).items():
+        lines.append(
+            f"| {n} | {r['batching_per_s']}, {r['batching_p95_ms']}, {r['mean_batch']} | {r['no_batching_per_s']}, "
+            f"{r['no_batching_p95_ms']} | {r['gain']} |"
         )
     return "\n".join(lines)
 
