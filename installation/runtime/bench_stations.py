@@ -209,7 +209,7 @@ def main(args: argparse.Namespace) -> int:
         server = TritonServer(tmp / "repo", Ports.free(), models=[MODEL], no_batch=True, threads=args.server_threads,
                               log_file=tmp / "server.log")  # fmt: skip
         server.start(MODEL)
-        http = HttpTransport("127.0.0.1", server.ports.http, 10.0)
+        http = HttpTransport("127.0.0.1", server.ports.http, 60.0)
         try:
             url = f"127.0.0.1:{server.ports.http}"
             warm_up(http, [MODEL, MODEL + "_nobatch"])
