@@ -33,12 +33,27 @@ class _Sockets:
             s.sock.close()
 
 
+class _StopEvents:
+    """`streamer.stop_event.set()` (the show's shutdown) stops every robot's stream."""
+
+    def __init__(self, streamers: list[PlotStreamer]) -> None:
+        self.streamers = streamers
+
+    def set(self) -> None:
+        for s in self.streamers:
+            s.stop_event.set()
+
+    def is_set(self) -> bool:
+        return all(s.stop_event.is_set() for s in self.streamers)
+
+
 class FleetStreamer:
     """One drawing on M robots: M PlotStreamers served together; ends when all have ended."""
 
     def __init__(self, streamers: list[PlotStreamer]) -> None:
         self.streamers = streamers
         self.sock = _Sockets(streamers)
+        self.stop_event = _StopEvents(streamers)
         self._thread: threading.Thread | None = None
 
     @property

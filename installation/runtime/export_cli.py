@@ -46,11 +46,11 @@ def refuse_shipped(files: list[Path], example: str) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    if args.triton_repo is not None:
+    if getattr(args, "triton_repo", None) is not None:
         from installation.runtime.triton_export import main as repo_main
 
         return repo_main(args)
-    if args.checkpoint is None or args.out is None:
+    if getattr(args, "checkpoint", "") is None or getattr(args, "out", "") is None:  # no longer argparse-required
         raise UserError("run.py export needs --checkpoint CKPT and --out FILE.onnx (or --triton-repo DIR)")
     if not args.force:
         refuse_shipped(targets(args), "runs/clip/onnx" if args.kind == "clip" else "runs/mine/model.onnx")
