@@ -16,20 +16,20 @@ STARTED = time.time()  # the zero of metrics.json's first_frame_s (installation/
 
 # verb -> (module, one-line help). The default verb is "live".
 VERBS: dict[str, tuple[str, str]] = {
-    "live": ("installation.runtime.app", "run the installation from the config (the default)"),
-    "demo": ("installation.runtime.demo", "replay the embedded sessions through the real pipeline"),
-    "sitter": ("installation.runtime.sitter_cli", "sitter mode: the robot draws the person at the camera"),
-    "record": ("installation.runtime.record", "record a drawing session to a JSON Lines file"),
+    "live": ("installation.verbs.live", "run the installation from the config (the default)"),
+    "demo": ("installation.verbs.demo", "replay the embedded sessions through the real pipeline"),
+    "sitter": ("installation.verbs.sitter", "sitter mode: the robot draws the person at the camera"),
+    "record": ("installation.verbs.record", "record a drawing session to a JSON Lines file"),
     "build-data": ("models.data.build", "build a paired sketch/target data set"),
     "train": ("models.pix2pix.train", "train the pix2pix generator"),
-    "quality": ("models.pix2pix.quality", "models side by side: L1, SSIM, sharpness, lattice, flicker, cost"),
+    "quality": ("installation.verbs.quality", "models side by side: L1, SSIM, sharpness, lattice, flicker, cost"),
     "train-clip": ("models.clip.train", "train the small CLIP (drawings + captions)"),
     "clip-eval": ("models.clip.evaluate", "held-out zero-shot retrieval of a CLIP; JSON + sheet"),
-    "clip-score": ("installation.runtime.clip_cli", "cosine similarity of an image with each prompt; JSON"),
-    "export": ("installation.runtime.export_cli", "export a checkpoint to ONNX with a parity check"),
-    "bench": ("installation.runtime.bench", "benchmark models and the live loop; writes JSON"),
-    "plot": ("installation.runtime.plot", "turn an image, SVG or session into ordered plotter paths (SVG + JSON)"),
-    "serve": ("installation.runtime.serve", "serve the models to the gallery's stations: Triton via PyTriton"),
+    "clip-score": ("installation.verbs.clip_score", "cosine similarity of an image with each prompt; JSON"),
+    "export": ("installation.verbs.export", "export a checkpoint to ONNX with a parity check"),
+    "bench": ("installation.verbs.bench", "benchmark models and the live loop; writes JSON"),
+    "plot": ("installation.verbs.plot", "turn an image, SVG or session into ordered plotter paths (SVG + JSON)"),
+    "serve": ("installation.verbs.serve", "serve the models to the gallery's stations: Triton via PyTriton"),
     "bridge": ("installation.bridges.cli", "run a robot bridge: the simulator, GRBL over serial, or AxiDraw"),
     "calibrate": (
         "calibration.cli",
@@ -38,10 +38,10 @@ VERBS: dict[str, tuple[str, str]] = {
     ),
     "steer": ("models.steer.cli", "steer a generator (strokes, portrait, pixels) towards a text prompt with CLIP"),
     "soak": (
-        "installation.runtime.soak",
+        "installation.verbs.soak",
         "headless soak: fast replays for a long time; crashes, memory, archive",
     ),
-    "archive": ("installation.runtime.archive_cli", "list archived works, show one, make a contact sheet"),
+    "archive": ("installation.verbs.archive", "list archived works, show one, make a contact sheet"),
     "osc-docs": ("installation.core.osc_protocol", "write docs/osc.md from the OSC address table"),
 }
 

@@ -36,7 +36,7 @@ def sitter_record(style: str, folder: Path) -> float:
     from installation.core.face_sketch import STYLES as S
     from installation.core.face_sketch import sketch_for_time
     from installation.core.plotpaths import PaperMapping, paper_size
-    from installation.runtime.sitter_record import record_files
+    from installation.runtime.sitter.record import record_files
 
     img = cv2.imread(str(FACE))
     (box,) = FaceDetector().detect(img)

@@ -28,7 +28,7 @@ STYLES = ("quick", "portrait", "shaded")
 
 def end_to_end(style: str) -> dict:
     from installation.core.config import load_config
-    from installation.runtime.sitter import SitterOptions, SitterShow
+    from installation.runtime.sitter.show import SitterOptions, SitterShow
 
     with tempfile.TemporaryDirectory() as tmp:
         sets = [

@@ -38,7 +38,7 @@ def child(argv: list[str]) -> int:
     """`run.py live ARGS`, with `--stall NAME --stall-after S` making that worker stuck S seconds in."""
     import logging
 
-    from installation.runtime import app
+    from installation.verbs import live as app
 
     p = argparse.ArgumentParser()
     p.add_argument("--stall")

@@ -1,6 +1,6 @@
 """A face crop → a line drawing the robot can make: contours, inner features, hatching for shadow.
 
-Built on the pix2pix work's photo sketcher (models/data/xdog.py) and the robot-hand vectoriser: a coarse XDoG
+Built on the pix2pix work's photo sketcher (installation/core/xdog.py) and the robot-hand vectoriser: a coarse XDoG
 gives the long outlines (head, hair, shoulders), a fine XDoG inside the face ellipse gives eyes, nose and mouth
 (minus what the outlines already cover), and tone under each hatch level gets hatch lines. Paths come in
 priority order (outlines longest first, then features, then hatching), so a stroke budget or a drawing-time
@@ -18,7 +18,7 @@ from installation.core.centreline import centre_lines
 from installation.core.plotpaths import PaperMapping, path_length, prepare, travel
 from installation.core.vectorise import VectoriseParams, hatching
 from installation.core.vectorise import _wobble as wobble
-from models.data.xdog import XDoGParams, sketch_photo
+from installation.core.xdog import XDoGParams, sketch_photo
 
 WORK = 256  # the crop is analysed at this size (pixels)
 

@@ -30,7 +30,7 @@ def rss_mb() -> float:
 
 
 def health_fields(show: Any, uptime_s: float, control: Any = None, worker: Any = None) -> dict[str, Any]:  # noqa: ANN401
-    """One health record of a running Show (see installation.runtime.show)."""
+    """One health record of a running Show (see installation/runtime/show/loop.py)."""
     m = show.metrics
     sup = show.supervisor
     writer = show.archive_writer

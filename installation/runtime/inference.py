@@ -34,7 +34,7 @@ from installation.core.errors import UserError
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = "1"  # of the metadata written by models/export.py
+FORMAT_VERSION = "1"  # of the metadata written by models/onnx_parity.py (FORMAT_VERSION)
 ORT_NAMES = {
     "tensorrt": "TensorrtExecutionProvider",
     "cuda": "CUDAExecutionProvider",

@@ -188,8 +188,8 @@ def _clipart_item(job: tuple[str, str, int, str]) -> PackItem | str:
 
 # -- photos and pairs -------------------------------------------------------------------------------------------
 def _photos(args: argparse.Namespace) -> tuple[list[PackItem], dict[str, list[str]], int]:
+    from installation.core.xdog import sketch_photo
     from models.data.svg import split_of
-    from models.data.xdog import sketch_photo
 
     files = sorted(p for p in args.source.rglob("*") if p.suffix.lower() in IMAGE_EXT)[: args.limit or None]
     items: list[PackItem] = []

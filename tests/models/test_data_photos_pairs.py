@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from installation.core.errors import UserError
+from installation.core.xdog import sketch_photo
 from models.data.pairs import PairItem, Skip, iter_aligned_pairs
-from models.data.xdog import sketch_photo
 
 ROOT = Path(__file__).resolve().parents[2]
 PHOTO = ROOT / "tests" / "fixtures" / "photos" / "astronaut.png"

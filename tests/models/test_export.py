@@ -12,7 +12,7 @@ import torch
 
 from installation.core.errors import UserError
 from installation.runtime.inference import RuntimeSettings, open_model, read_metadata
-from models import export as exp
+from models.pix2pix import export as exp
 from models.pix2pix.checkpoint import file_sha256, save_checkpoint
 from models.pix2pix.config import Pix2PixConfig
 from models.pix2pix.networks import UnetGenerator, init_weights

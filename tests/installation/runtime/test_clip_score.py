@@ -14,7 +14,7 @@ from installation.core.errors import UserError
 from installation.runtime.clip_score import ClipScorer
 from models.clip.api import tiny_clip
 from models.clip.checkpoint import save_checkpoint
-from models.clip.export_onnx import export_clip
+from models.clip.export import export_clip
 
 
 @pytest.fixture(scope="module")

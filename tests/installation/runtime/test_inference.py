@@ -14,9 +14,9 @@ from onnx import TensorProto, helper
 from installation.core.errors import UserError
 from installation.runtime import inference as inf
 from installation.runtime.inference import ModelExpectation, RuntimeSettings, open_model
-from models.export import export
 from models.pix2pix.checkpoint import save_checkpoint
 from models.pix2pix.config import Pix2PixConfig
+from models.pix2pix.export import export
 from models.pix2pix.networks import UnetGenerator, init_weights
 
 CPU = RuntimeSettings(providers=("cpu",), warmup_runs=1)

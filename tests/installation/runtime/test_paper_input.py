@@ -13,8 +13,8 @@ from calibration.synth import paper_scene
 from installation.core.config import load_config
 from installation.core.frames import CameraFrame
 from installation.core.slots import LatestSlot
-from installation.runtime.demo import run_headless
 from installation.runtime.paper_input import PaperSketchWorker, sketcher_from_profile
+from installation.verbs.demo import run_headless
 
 
 def profile_with_paper(tmp_path: Path) -> Path:

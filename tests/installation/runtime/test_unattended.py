@@ -126,7 +126,7 @@ def test_logs_rotate_within_their_bound(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_short_soak_with_injected_faults(tmp_path: Path) -> None:
-    from installation.runtime.soak import run_soak
+    from installation.verbs.soak import run_soak
 
     r = run_soak(14.0, 4.0, tmp_path, fps=30, inject_every_s=3.0, overrides=["display.width=320", "display.height=200"])
     assert r["crashes"] == 0 and len(r["faults_injected"]) >= 3 and r["worker_restarts"] >= 3

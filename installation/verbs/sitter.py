@@ -7,7 +7,7 @@ import json
 import logging
 from pathlib import Path
 
-from installation.runtime.cli import add_common_arguments, config_from_args
+from installation.verbs.common import add_common_arguments, config_from_args
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from installation.runtime.sitter import SitterOptions, SitterShow
+    from installation.runtime.sitter.show import SitterOptions, SitterShow
 
     extra = [f"input.camera={json.dumps(args.camera)}"] if args.camera else []
     cfg = config_from_args(args, extra)

@@ -12,11 +12,11 @@ import pytest
 import torch
 
 from installation.core.errors import UserError
-from installation.runtime import bench
 from installation.runtime.inference import gpu_present
-from models.export import export
+from installation.verbs import bench
 from models.pix2pix.checkpoint import save_checkpoint
 from models.pix2pix.config import Pix2PixConfig
+from models.pix2pix.export import export
 from models.pix2pix.networks import UnetGenerator
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -24,9 +24,9 @@ from torch import Tensor, nn
 
 from installation.core.errors import UserError
 from models.clip.base import ClipModel
+from models.onnx_parity import FORMAT_VERSION, exporter_versions, procedural_sketches, run_cpu, set_metadata
 
 log = logging.getLogger(__name__)
-FORMAT_VERSION = "1"  # installation.runtime.inference.FORMAT_VERSION
 PARITY_PROMPTS = [
     "a drawing of a cat",
     "a portrait of a smiling woman with long hair",
@@ -67,8 +67,6 @@ def parity_images(size: int, data: Path | None, n: int) -> tuple[np.ndarray, str
         imgs = imgs[:n]
         source = f"{len(imgs)} held-out drawings of {data}"
     else:
-        from models.export import procedural_sketches
-
         imgs = np.stack([np.repeat(s[..., None], 3, axis=2) for s in procedural_sketches(size, n)])
         source = f"{len(imgs)} procedurally drawn sketches"
     imgs = np.stack([cv2.resize(i, (size, size), interpolation=cv2.INTER_AREA) for i in imgs])
@@ -80,7 +78,6 @@ def export_clip(
     parity_count: int = 8, arch: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Write OUT_DIR/clip_image.onnx, clip_text.onnx and clip.parity.json; returns the report."""
-    from installation.runtime.inference import ort_version
     from models.clip.api import DEFAULT_PATH, load_clip
 
     if opset < 17:
@@ -92,7 +89,6 @@ def export_clip(
     sha = hashlib.sha256(src.read_bytes()).hexdigest()
     images, img_source = parity_images(model.image_size, parity_data, parity_count)
     tokens = model.tokenize(PARITY_PROMPTS).cpu().numpy()  # (P, L) int32
-    import onnx
 
     common = {
         "format_version": FORMAT_VERSION,
@@ -106,7 +102,7 @@ def export_clip(
         "tokenizer": "CLIP BPE (open_clip bpe_simple_vocab_16e6), int32 ids, start/end tokens, zero padding",
         "precision": "fp32",
         "opset": str(opset),
-        "exporter": json.dumps({"torch": torch.__version__, "onnx": onnx.__version__, "onnxruntime": ort_version()}),
+        "exporter": exporter_versions(),
         "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     parts = {
@@ -123,7 +119,7 @@ def export_clip(
             with torch.inference_mode():
                 ref = module(torch.from_numpy(x)).float().numpy()  # (N, D), before export touches train/eval
             _export(module, x, path, input_name, opset, meta)
-            got = _run(path, x)
+            got, _ = run_cpu(path, x)
             diff = float(np.abs(got - ref).max())
             source = img_source if kind == "clip-image" else f"{len(x)} prompts"
             report["files"][name] = {"max_abs_diff": diff, "tolerance": tolerance, "count": len(x), "source": source}
@@ -132,7 +128,7 @@ def export_clip(
                     f"CLIP {kind} export failed parity: ONNX Runtime differs from torch by {diff:.2e} "
                     f"(> {tolerance:.0e}) on {source}; nothing was written"
                 )
-            _set_metadata(path, {"parity": json.dumps(report["files"][name])})
+            set_metadata(path, {"parity": json.dumps(report["files"][name])})
         for name in parts:
             (work / name).replace(out_dir / name)
         (out_dir / "clip.parity.json").write_text(json.dumps(report, indent=2))
@@ -160,18 +156,5 @@ def _export(module: nn.Module, x: np.ndarray, path: Path, input_name: str, opset
             )
     except Exception as e:
         raise UserError(f"torch cannot export this CLIP at opset {opset} ({str(e).splitlines()[0][:200]})") from e
-    _set_metadata(path, meta)
+    set_metadata(path, meta)
     onnx.checker.check_model(str(path))
-
-
-def _set_metadata(path: Path, values: dict[str, str]) -> None:
-    from models.export import _set_metadata as set_meta
-
-    set_meta(path, values)
-
-
-def _run(path: Path, x: np.ndarray) -> np.ndarray:
-    import onnxruntime as ort
-
-    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    return sess.run(None, {sess.get_inputs()[0].name: x})[0]

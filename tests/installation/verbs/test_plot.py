@@ -107,7 +107,7 @@ def _sitter_record(folder: Path) -> None:
     from installation.adapters.faces import FaceDetector, crop_face
     from installation.core.face_sketch import STYLES, sketch_for_time
     from installation.core.plotpaths import PaperMapping, paper_size
-    from installation.runtime.sitter_record import record_files
+    from installation.runtime.sitter.record import record_files
 
     img = cv2.imread(str(ROOT / "tests" / "fixtures" / "faces" / "face.jpg"))
     (box,) = FaceDetector().detect(img)

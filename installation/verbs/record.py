@@ -8,8 +8,8 @@ import logging
 from datetime import datetime
 from pathlib import Path
 
-from installation.runtime.cli import add_common_arguments, config_from_args
 from installation.runtime.show import Show, ShowOptions
+from installation.verbs.common import add_common_arguments, config_from_args
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from installation.core.osc_protocol import build_message
 from installation.core.osc_wire import FramingError, parse_datagram
 from installation.runtime.show import Show, ShowOptions
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 N = 120  # datagrams, the four classes in turn
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from installation.core.errors import UserError
-from installation.runtime import export_cli
+from installation.verbs import export as export_cli
 
 ROOT = Path(__file__).resolve().parents[3]
 SHIPPED = ROOT / "installation" / "assets" / "models"

@@ -9,9 +9,9 @@ import signal
 from pathlib import Path
 
 from installation.core.config import SOURCES, AppConfig
-from installation.runtime.cli import add_common_arguments, config_from_args
-from installation.runtime.demo import _write_metrics
 from installation.runtime.show import Show, ShowOptions
+from installation.verbs.common import add_common_arguments, config_from_args
+from installation.verbs.demo import _write_metrics
 
 log = logging.getLogger(__name__)
 

@@ -58,7 +58,7 @@ def run_stations(n: int, overrides: list[str], seconds: float, tmp: Path) -> lis
     procs = []
     for i in range(n):
         out = tmp / f"station-{i}.json"
-        cmd = [sys.executable, "-m", "installation.runtime.bench_stations", "--child", str(out), str(seconds)]
+        cmd = [sys.executable, "-m", "installation.verbs.bench_stations", "--child", str(out), str(seconds)]
         procs.append((subprocess.Popen([*cmd, *STATION, *overrides], cwd=ROOT), out))
     results = []
     for proc, out in procs:
@@ -184,10 +184,10 @@ def server_load(label: str, n: int, port: int, model: str, seconds: float, stats
 
 
 def main(args: argparse.Namespace) -> int:
-    from installation.runtime.bench import machine
     from installation.runtime.triton_client import HttpTransport
     from installation.runtime.triton_repo import SHIPPED, write_repo
     from installation.runtime.triton_server import Ports, TritonServer, triton_env
+    from installation.verbs.bench import machine
 
     counts = parse_counts(args.stations)
     if triton_env()[0] is None:
@@ -303,7 +303,7 @@ def table(out: dict[str, Any]) -> str:
 def _child(argv: list[str]) -> int:
     """One station: the headless show for SECONDS with the overrides; its metrics summary to OUT."""
     from installation.core.config import load_config
-    from installation.runtime.demo import run_headless
+    from installation.verbs.demo import run_headless
 
     out, seconds, overrides = Path(argv[0]), float(argv[1]), argv[2:]
     logging.basicConfig(level=logging.WARNING)

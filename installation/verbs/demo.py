@@ -9,8 +9,8 @@ from pathlib import Path
 
 from installation.core.config import AppConfig
 from installation.core.errors import UserError
-from installation.runtime.cli import add_common_arguments, config_from_args
 from installation.runtime.show import Show, ShowOptions
+from installation.verbs.common import add_common_arguments, config_from_args
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def run_headless(config: AppConfig, seconds: float, out_dir: Path | None, sessio
 
 def run_sitter_demo(config: AppConfig, source: Path, opts_kw: dict) -> dict:
     """The sitter loop on a file through the in-process robot simulator; stops after the first portrait."""
-    from installation.runtime.sitter import SitterOptions, SitterShow
+    from installation.runtime.sitter.show import SitterOptions, SitterShow
 
     opts = SitterOptions(source=source, simulate=True, until_done=True, **opts_kw)
     metrics = SitterShow(config, opts).run()

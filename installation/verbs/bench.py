@@ -62,7 +62,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     if args.stations:
-        from installation.runtime.bench_stations import main as stations_main
+        from installation.verbs.bench_stations import main as stations_main
 
         return stations_main(args)
     if args.calls < 1 or args.seconds < 0 or args.warmup < 0:
@@ -91,7 +91,7 @@ def _models(args: argparse.Namespace, tmp: Path) -> list[Path]:
                 raise UserError(f"model {p} does not exist: pass an exported .onnx with --model")
         return list(args.model)
     if args.checkpoint is not None:
-        from models.export import export
+        from models.pix2pix.export import export
 
         out = tmp / f"{args.checkpoint.stem}.onnx"
         log.info("exporting %s to a temporary ONNX file for the benchmark", args.checkpoint)
@@ -245,7 +245,7 @@ def bench_model(
 
 
 def _example(meta: dict[str, str]) -> np.ndarray:
-    from models.export import EXPORTERS
+    from models.pix2pix.export import EXPORTERS
 
     kind = meta.get("kind", "")
     if kind not in EXPORTERS:
@@ -289,7 +289,7 @@ def bench_torch(
 
 def _torch_module(meta: dict[str, str], checkpoint: Path | None) -> tuple[Any, str]:
     """(module in eval mode, what its weights are) for the ONNX file's architecture."""
-    from models.export import EXPORTERS
+    from models.pix2pix.export import EXPORTERS
 
     spec = EXPORTERS[meta["kind"]]
     want = meta.get("checkpoint_sha256", "")
@@ -353,7 +353,7 @@ def end_to_end(model: Path, seconds: float, threads: int) -> dict[str, Any]:
     """The real spine, headless, replaying the embedded sessions with this model."""
     try:
         from installation.core.config import load_config
-        from installation.runtime.demo import run_headless
+        from installation.verbs.demo import run_headless
     except ImportError as e:
         raise UserError(f"the end-to-end part needs the headless demo ({e}): pass --skip-e2e") from e
     from installation.runtime.inference import read_metadata

@@ -28,7 +28,7 @@ from installation.core.sitter import CAPTURING, DETECTING, DONE, DRAWING, IDLE, 
 from installation.core.slots import LatestSlot
 from installation.core.strokes import Canvas
 from installation.runtime.metrics import MetricsRecorder
-from installation.runtime.sitter_workers import Seen, SketchJob, SketchResult, SketchWorker, VisionWorker
+from installation.runtime.sitter.workers import Seen, SketchJob, SketchResult, SketchWorker, VisionWorker
 
 log = logging.getLogger(__name__)
 CROP = 256  # face crop side handed to the sketcher
@@ -115,7 +115,7 @@ class SitterShow:
 
     def _robot(self):  # noqa: ANN202 - (address, simulator thread or None)
         if self.opts.simulate:
-            from installation.runtime.sitter_workers import SimulatorThread
+            from installation.runtime.sitter.workers import SimulatorThread
 
             out = (self.opts.out_dir or Path("out/sitter")) / "robot"
             speed = self.cfg.sitter.robot_speed_mm_s * self.opts.sim_speed
@@ -399,7 +399,7 @@ class SitterShow:
 
     def _archive(self, ai: AIFrame | None) -> None:
         from installation.runtime.archive import Archive
-        from installation.runtime.sitter_record import record_files, record_meta
+        from installation.runtime.sitter.record import record_files, record_meta
 
         self.archive_due = None
         p = self.portrait

@@ -1,4 +1,4 @@
-"""`python -m models.card`: held-out metrics and the sheet of held-out sketches → outputs for a model card.
+"""`python benchmarks/model_card.py`: held-out metrics and the sheet of held-out sketches → outputs for a model card.
 
 Runs the exported ONNX model (through the project's runtime) on every validation item of a data pack with its
 deterministic validation sketch, reports L1 and SSIM (overall and for people), and draws a sheet of people first.
@@ -8,21 +8,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 
-from installation.runtime.inference import RuntimeSettings, open_model
-from models.data.dataset import to_tensor_rgb
-from models.data.pack import Pack
-from models.pix2pix.metrics import l1, ssim
-from models.pix2pix.sheet import make_sheet
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from installation.runtime.inference import RuntimeSettings, open_model  # noqa: E402
+from models.data.dataset import to_tensor_rgb  # noqa: E402
+from models.data.pack import Pack  # noqa: E402
+from models.pix2pix.metrics import l1, ssim  # noqa: E402
+from models.pix2pix.sheet import make_sheet  # noqa: E402
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(prog="models.card")
+    ap = argparse.ArgumentParser(prog="benchmarks/model_card.py")
     ap.add_argument("--model", type=Path, default=Path("installation/assets/models/pix2pix_default.onnx"))
     ap.add_argument("--data", type=Path, default=Path("data/clipart/pack.npz"))
     ap.add_argument("--sheet", type=Path, default=Path("installation/assets/models/pix2pix_default_heldout.png"))

@@ -15,7 +15,7 @@ from models.pix2pix.config import Pix2PixConfig
 from models.pix2pix.metrics import far_flicker, lattice_peak, sharpness
 from models.pix2pix.networks import UnetGenerator, init_weights
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 FIX = ROOT / "tests" / "fixtures" / "svg"
 
 

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from installation.runtime.archive import Archive
-from installation.runtime.archive_cli import _label
+from installation.verbs.archive import _label
 
 ROOT = Path(__file__).resolve().parents[3]
 

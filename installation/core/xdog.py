@@ -1,5 +1,8 @@
 """Photo → line sketch: the algorithmic sketcher for the path where a gallery brings its own photographs.
 
+Pure (numpy + OpenCV on arrays), so it lives in the core: the data builder (models/data/build.py) and the sitter's
+face sketcher (installation/core/face_sketch.py) both use it.
+
 XDoG-style difference of Gaussians on luminance, soft-thresholded with tanh, gives contours and features;
 dark tone regions get light diagonal hatching; specks are removed.
 """

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from installation.core.config import load_config
-from installation.runtime.sitter import SitterOptions, SitterShow
+from installation.runtime.sitter.show import SitterOptions, SitterShow
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 FACES = ROOT / "tests" / "fixtures" / "faces"
 FAST = ["display.width=320", "display.height=200", "display.fullscreen=false", "sitter.hold_s=1.0", "osc.enabled=false"]
 

@@ -9,10 +9,10 @@ import pytest
 
 from installation.core.config import load_config
 from installation.core.session import PenEvent, Session
-from installation.runtime.demo import run_headless
 from installation.runtime.show import Replay, default_sessions
+from installation.verbs.demo import run_headless
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 SESSIONS = default_sessions()
 
 

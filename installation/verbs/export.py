@@ -21,7 +21,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
     exporter_arguments(p)
     p.add_argument("--force", action="store_true", help="allow replacing the shipped models in " + _rel(SHIPPED))
-    from installation.runtime.triton_export import add_repo_arguments
+    from installation.verbs.triton_export import add_repo_arguments
 
     add_repo_arguments(p)  # --triton-repo DIR: no checkpoint needed, the ONNX files are the input
 
@@ -47,7 +47,7 @@ def refuse_shipped(files: list[Path], example: str) -> None:
 
 def main(args: argparse.Namespace) -> int:
     if getattr(args, "triton_repo", None) is not None:
-        from installation.runtime.triton_export import main as repo_main
+        from installation.verbs.triton_export import main as repo_main
 
         return repo_main(args)
     if getattr(args, "checkpoint", "") is None or getattr(args, "out", "") is None:  # no longer argparse-required

@@ -144,7 +144,7 @@ def run(models: list[tuple[str, Path]], args: argparse.Namespace) -> dict[str, A
 def _as_onnx(name: str, path: Path, tmp: Path) -> Path:
     if path.suffix == ".onnx":
         return path
-    from models.export import export
+    from models.pix2pix.export import export
 
     out = tmp / f"{zlib.crc32(name.encode()):08x}.onnx"
     export(path, out)
@@ -204,7 +204,7 @@ def session_sequences(size: int) -> list[Sequence]:
     from installation.core.config import CanvasConfig
     from installation.core.session import apply_event, read_session
     from installation.core.strokes import Canvas
-    from models.export import SESSIONS_DIR
+    from models.pix2pix.export import SESSIONS_DIR
 
     widths = CanvasConfig()
     out = []

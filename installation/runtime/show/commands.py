@@ -1,0 +1,150 @@
+"""Event handling on the main thread: keys, OSC commands, live parameters, and the state the show reports over OSC."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from installation.core.config import GENERATORS, LAYOUTS, RANGES
+from installation.core.session import PenEvent, apply_event
+from installation.core.strokes import Canvas
+from installation.runtime.remote_model import state_fields
+from installation.runtime.show.replay import Replay
+
+log = logging.getLogger(__name__)
+
+
+class CommandsMixin:
+    """Keys and OSC commands, applied on the main thread between two frames."""
+
+    def _pump_events(self, pygame, pen, renderer, display_canvas: Canvas, now: float):  # noqa: ANN001, ANN202
+        """pygame's queued events: quit, keys (applied now), pen events (returned, with the display canvas)."""
+        events: list[PenEvent] = []
+        for ev in pygame.event.get():
+            if ev.type == pygame.QUIT:
+                self.stop.set()
+            elif ev.type == pygame.KEYDOWN:
+                self._key(ev.key, renderer, display_canvas, now)
+                if renderer.panel_side() != display_canvas.raster_size:
+                    display_canvas = self._display_canvas(renderer.panel_side())
+            else:
+                pe = pen.handle(ev, now)
+                if pe is not None:
+                    events.append(pe)
+        return events, display_canvas
+
+    def _key(self, key: int, renderer, display_canvas: Canvas, now: float) -> None:  # noqa: ANN001
+        import pygame
+
+        if key in (pygame.K_q, pygame.K_ESCAPE):
+            self.stop.set()
+        elif key == pygame.K_c:
+            self._finish("clear", self._work_mode or "")
+            apply_event(self.canvas, PenEvent("clear", 0.0), now)
+            apply_event(display_canvas, PenEvent("clear", 0.0), now)
+            renderer.set_sketch(display_canvas.raster())
+            self._sketch_changed(now, restart=True)
+        elif key == pygame.K_g:
+            self._set_generator(GENERATORS[(GENERATORS.index(self.generator) + 1) % len(GENERATORS)], restart=True)
+        elif key == pygame.K_p:
+            prompts = self.cfg.steer.prompts
+            self._set_prompt(prompts[(prompts.index(self.prompt) + 1) % len(prompts)] if self.prompt in prompts
+                             else prompts[0])  # fmt: skip
+        elif key == pygame.K_l:
+            renderer.set_layout(LAYOUTS[(LAYOUTS.index(renderer.layout) + 1) % len(LAYOUTS)])
+        elif key == pygame.K_h:
+            renderer.hud = not renderer.hud
+        elif key == pygame.K_n:  # a fresh sheet is on the plotter
+            self._plotter("paper")
+        elif key == pygame.K_s:
+            self._save(renderer)
+            self._finish("save", self._work_mode or self.cfg.input.source, force=True)
+
+    def _command(self, cmd, renderer, display_canvas, now, replay, mode, state_out):  # noqa: ANN001, ANN202
+        """Apply one OSC command on the main thread; returns the (replay, mode) pair it leaves."""
+        import pygame
+
+        a, args = cmd.address, cmd.args
+        keys = {"/clear": pygame.K_c, "/save": pygame.K_s}
+        if a in keys:
+            self._key(keys[a], renderer, display_canvas, now)
+        elif a == "/layout":
+            renderer.set_layout(args[0])
+        elif a == "/hud":
+            renderer.hud = args[0]
+        elif a == "/crossfade":
+            renderer.crossfade_s = args[0]
+        elif a == "/prompt":
+            self._set_prompt(args[0])
+        elif a == "/generator":
+            self._set_generator(args[0], restart=False)
+        elif a == "/ping" and state_out is not None:
+            state_out.pong()
+        elif a == "/attract":
+            if args[0] and self.sessions:
+                return self._attract(now), "attract"
+            if not args[0] and mode == "attract":
+                return None, self.cfg.input.source
+        elif a == "/mode" and args[0] == "replay" and self.sessions:
+            r = Replay(self.sessions, self.cfg.input.replay_speed, self.cfg.input.replay_loop)
+            r.start(now)
+            return r, "replay"
+        elif a == "/mode" and args[0] == "tablet":
+            return None, "tablet"
+        elif a == "/param":
+            self._param(str(args[0]), args[1], renderer)
+        elif a.startswith("/plotter/"):
+            self._plotter(a.rsplit("/", 1)[1])
+        elif a == "/model" and self.switcher is not None:
+            self.switcher.request(str(args[0]))
+        elif a.startswith("/sitter/"):
+            self.last_error = f"{a} works in sitter mode: run `python run.py sitter`"
+        else:  # camera mode: not available in this build
+            self.last_error = f"{a} is not available in this build"
+            log.info("OSC %s %s: not available in this build", a, args)
+        return replay, mode
+
+    def _param(self, name: str, value: object, renderer) -> None:  # noqa: ANN001
+        """Live parameters settable by name over /param."""
+        from installation.core.osc_protocol import coerce
+
+        setters = {
+            "display.crossfade_s": ("f", lambda v: setattr(renderer, "crossfade_s", v)),
+            "display.hud": ("b", lambda v: setattr(renderer, "hud", v)),
+            "display.layout": ("s", lambda v: renderer.set_layout(v) if v in LAYOUTS else None),
+        }
+        if name not in setters:
+            self.last_error = f"/param: {name!r} is not a live parameter ({', '.join(setters)})"
+            return
+        kind, setter = setters[name]
+        try:
+            v = coerce(value, kind)
+            lo, hi = RANGES.get(name, (-math.inf, math.inf))
+            if kind == "f" and not lo <= v <= hi:  # False for NaN too: the config's range holds live as well
+                raise ValueError(f"{v} is not within {lo:g}..{hi:g}")
+            setter(v)
+        except ValueError as e:
+            self.last_error = f"/param {name}: {e}"
+
+    def _state(self, hud, renderer, model, control) -> dict[str, object]:  # noqa: ANN001
+        return {
+            "fps": round(hud.fps, 2),
+            "latency_ms": round(hud.latency_ms, 2),
+            "mode": hud.mode,
+            "layout": renderer.layout,
+            "prompt": self.prompt,
+            "model": f"{model.name} on {model.provider}",
+            **state_fields(model),  # /state/model/backend and /state/model/round_trip_ms
+            "clip/score": round(self.clip_score.cosine, 4) if self.clip_score is not None else None,
+            **self._plotter_state(),
+            "error": self._state_error(control),
+        }
+
+    def _state_error(self, control) -> str:  # noqa: ANN001
+        if self.last_error:
+            return self.last_error
+        if self.switcher is not None and self.switcher.error:
+            return self.switcher.error
+        if self.archive_writer is not None and self.archive_writer.archive.stats.last_error:
+            return self.archive_writer.archive.stats.last_error
+        return control.counters.last_error if control is not None else ""
