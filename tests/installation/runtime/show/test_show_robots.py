@@ -17,6 +17,13 @@ from installation.core.osc_protocol import build_message
 from installation.runtime.show import Show, ShowOptions, default_sessions
 
 
+def _all_done(line: str, robots: int) -> bool:
+    """`HOST:PORT state drawn/planned; ...`: every robot idle with all its paths drawn."""
+    parts = [p.split() for p in line.split("; ")]
+    done = [p[1] == "idle" and p[2].split("/")[0] == p[2].split("/")[1] != "0" for p in parts if len(p) == 3]
+    return len(done) == robots and all(done)
+
+
 @pytest.mark.slow  # a whole show with two robots
 def test_one_start_draws_on_every_robot(tmp_path: Path, free_udp_port: int, sandbox: list[str]) -> None:
     sims = [Simulator("127.0.0.1", 0, tmp_path / f"robot{i}", (210.0, 297.0), speed_mm_s=0.0) for i in range(2)]
@@ -55,7 +62,7 @@ def test_one_start_draws_on_every_robot(tmp_path: Path, free_udp_port: int, sand
                             seen.append(str(m.message.params[0]))
                 except OSError:
                     pass
-                if seen and seen[-1].count("idle") == 2 and "/0" not in seen[-1]:
+                if seen and _all_done(seen[-1], 2):
                     return
             errors.append(f"not finished on both robots: {seen[-1:] or 'no /state/plotter/robots'}")
         finally:
