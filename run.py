@@ -27,6 +27,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "clip-eval": ("models.clip.evaluate", "held-out zero-shot retrieval of a CLIP; JSON + sheet"),
     "clip-score": ("installation.verbs.clip_score", "cosine similarity of an image with each prompt; JSON"),
     "export": ("installation.verbs.export", "export a checkpoint to ONNX with a parity check"),
+    "quantize": ("installation.verbs.quantize", "an int8 copy of an exported model, checked against fp32"),
     "bench": ("installation.verbs.bench", "benchmark models and the live loop; writes JSON"),
     "plot": ("installation.verbs.plot", "turn an image, SVG or session into ordered plotter paths (SVG + JSON)"),
     "serve": ("installation.verbs.serve", "serve the models to the gallery's stations: Triton via PyTriton"),

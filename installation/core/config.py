@@ -49,6 +49,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "model.threads": (0, 1_024),
     "model.timeout_s": (0.001, 60.0),
     "model.retry_s": (0.05, 60.0),
+    "model.adaptive_hz": (0.1, 1_000),
     "input.replay_speed": (0.001, 10_000),
     "osc.port": (0, 65_535),
     "osc.state_hz": (0.01, 1_000),
@@ -114,7 +115,7 @@ class ModelConfig:
     input_size: int = 256
     providers: list[str] = field(default_factory=lambda: list(PROVIDERS))
     require_gpu: bool = False
-    threads: int = 0
+    threads: int = 0  # inference intra-op threads; 0: chosen from the cores (installation/core/threads.py)
     trt_cache_dir: str = "~/.cache/live-installation/trt"
     backend: str = "local"  # local: ONNX Runtime here; triton: a Triton server, the local model as fall-back
     url: str = "127.0.0.1:8000"  # the Triton server, HOST:PORT (HTTP 8000, gRPC 8001 by Triton's defaults)
@@ -122,6 +123,10 @@ class ModelConfig:
     triton_model: str = "pix2pix_default_u8"  # the model's name in the server's repository (uint8 in and out)
     timeout_s: float = 1.0  # one request's limit; past it the sketch is answered locally
     retry_s: float = 1.0  # while on the fall-back, the server is tried again this often
+    int8: str = "auto"  # the CPU tier's FILE.int8.onnx: auto (where it wins on speed and quality), on, off
+    adaptive: bool = True  # step down to a cheaper model when inference cannot keep adaptive_hz AI updates/s
+    adaptive_hz: float = 20.0
+    adaptive_levels: list[str] = field(default_factory=list)  # extra cheaper model files, cheapest last
 
 
 @dataclass(frozen=True)
@@ -229,6 +234,7 @@ class ClipConfig:
     models: str = "installation/assets/models"  # folder of clip_image.onnx + clip_text.onnx
     hz: float = 2.0  # at most this many scores a second, in a worker thread
     threads: int = 1  # ONNX Runtime intra-op threads for the two encoders
+    int8: str = "auto"  # clip_image.int8.onnx (run.py quantize): auto (where it wins), on, off
 
 
 @dataclass(frozen=True)
@@ -397,6 +403,10 @@ def _check_values(cfg: AppConfig) -> None:
             f"config 'model.triton_model' is {_short(cfg.model.triton_model)}: name a model of the Triton "
             "repository (letters, digits, _ - .)"
         )
+    from installation.core.precision import INT8_MODES
+
+    choice("model.int8", cfg.model.int8, INT8_MODES)
+    choice("clip.int8", cfg.clip.int8, INT8_MODES)
     if cfg.model.tier == "gpu" and not cfg.model.gpu_path:
         raise UserError("config 'model.tier' is \"gpu\" but 'model.gpu_path' is empty: name the GPU tier's file")
     for key, value in (

@@ -7,6 +7,7 @@ and their embeddings cached (bounded), so a steady prompt costs one image encodi
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections import OrderedDict
@@ -29,7 +30,7 @@ CPU_ONLY = RuntimeSettings(providers=("cpu",), intra_op_threads=1, warmup_runs=0
 class ClipScorer:
     """Both encoders open in ONNX Runtime; score(image, prompts) → cosine per prompt."""
 
-    def __init__(self, folder: Path = ASSETS, settings: RuntimeSettings = CPU_ONLY) -> None:
+    def __init__(self, folder: Path = ASSETS, settings: RuntimeSettings = CPU_ONLY, int8: str = "auto") -> None:
         import onnxruntime as ort
 
         folder = Path(folder)
@@ -58,14 +59,44 @@ class ClipScorer:
         self.image_size = int(img_meta["input_size"])
         self.context_length = int(txt_meta["context_length"])
         self.embed_dim = int(img_meta["embed_dim"])
+        self._image_sha256 = hashlib.sha256(img_data).hexdigest()
         self._image = _create_session(
             ort, img_data, folder / IMAGE_FILE, settings, provider_list(settings, img_meta, "", [])
         )
+        self.precision = "fp32"
+        self._maybe_int8(ort, folder, settings, int8)
         self._text = _create_session(
             ort, txt_data, folder / TEXT_FILE, settings, provider_list(settings, txt_meta, "", [])
         )
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()  # the cache may be shared by a scoring worker and a re-ranker
+
+    def _maybe_int8(self, ort, folder: Path, settings: RuntimeSettings, mode: str) -> None:  # noqa: ANN001
+        """clip_image.int8.onnx (run.py quantize) instead, where it wins here on speed and recorded quality."""
+        from installation.core.precision import choose, quality_within_goals
+        from installation.runtime.precision import int8_path
+
+        path = int8_path(folder / IMAGE_FILE)
+        session = meta = None
+        if mode != "off" and path.is_file():
+            try:
+                meta, data = read_metadata(path, "clip-image")
+                if meta.get("source_sha256") != self._image_sha256:
+                    raise UserError("it was made from another clip_image.onnx: re-make it with `run.py quantize`")
+                session = _create_session(ort, data, path, settings, ["CPUExecutionProvider"])
+            except UserError as e:
+                log.warning("CLIP int8 copy %s cannot be used (%s): fp32", path.name, e)
+                meta = None
+        fp32_ms = int8_ms = None
+        if session is not None:
+            x = np.ones((1, 3, self.image_size, self.image_size), np.float32)
+            fp32_ms, int8_ms = _interleaved_ms([self._image, session], x)
+        quality = quality_within_goals(meta) if meta is not None else None
+        choice = choose(mode, session is not None, True, quality, fp32_ms, int8_ms)
+        if choice.precision == "int8" and session is not None:
+            self._image, self.precision = session, "int8"
+        if session is not None:
+            log.warning("CLIP image encoder precision: %s (%s)", choice.precision, choice.reason)
 
     def text_embeddings(self, prompts: list[str]) -> np.ndarray:
         """(P, D) normalised; cached per prompt."""
@@ -100,3 +131,19 @@ class ClipScorer:
     def rank(self, images: np.ndarray, prompt: str) -> np.ndarray:
         """(B, H, W, 3) candidates → (B,) cosine with the prompt, for re-ranking."""
         return self.image_embeddings(images) @ self.text_embeddings([prompt])[0]
+
+
+def _interleaved_ms(sessions: list, x: np.ndarray, calls: int = 8) -> list[float]:  # noqa: ANN001
+    """Median ms per call of each image-encoder session, taking turns call by call."""
+    import time
+    from statistics import median
+
+    times: list[list[float]] = [[] for _ in sessions]
+    for s in sessions:
+        s.run(None, {"images": x})
+    for _ in range(calls):
+        for k, s in enumerate(sessions):
+            t0 = time.perf_counter()
+            s.run(None, {"images": x})
+            times[k].append((time.perf_counter() - t0) * 1000.0)
+    return [round(median(t), 2) for t in times]

@@ -32,8 +32,9 @@ class ClipScore:
 
 
 class ClipScoreWorker(threading.Thread):
-    def __init__(self, folder: Path, hz: float, threads: int, stop: threading.Event) -> None:
+    def __init__(self, folder: Path, hz: float, threads: int, stop: threading.Event, int8: str = "auto") -> None:
         super().__init__(name="clip-score", daemon=True)
+        self.int8 = int8
         self.folder, self.period, self.threads, self.stop = folder, 1.0 / hz, threads, stop
         self.inbox: LatestSlot[tuple[np.ndarray, str]] = LatestSlot()
         self.latest: LatestSlot[ClipScore] = LatestSlot()
@@ -53,7 +54,8 @@ class ClipScoreWorker(threading.Thread):
         from installation.runtime.inference import RuntimeSettings
 
         try:
-            scorer = ClipScorer(self.folder, RuntimeSettings(providers=("cpu",), intra_op_threads=self.threads))
+            settings = RuntimeSettings(providers=("cpu",), intra_op_threads=self.threads)
+            scorer = ClipScorer(self.folder, settings, self.int8)
         except UserError as e:
             self.error = str(e)
             log.error("CLIP scoring is off: %s", e)

@@ -58,6 +58,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stations", help="N,N,...: headless stations against one Triton server vs local (bench_stations)")
     p.add_argument("--server-threads", type=int, default=2, help="--stations: ONNX Runtime threads of the server")
     p.add_argument("--load-seconds", type=float, default=10.0, help="--stations: seconds of each closed-loop load")
+    p.add_argument("--rate", action="store_true", help="issue 18's ratios: backends call by call, show variants")
+    p.add_argument("--rate-calls", type=int, default=40, help="--rate: calls per backend and thread count")
+    p.add_argument("--rate-rounds", type=int, default=2, help="--rate: rounds of the show variants")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -70,14 +73,26 @@ def main(args: argparse.Namespace) -> int:
     threads = args.threads or psutil.cpu_count(logical=False) or os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         models = _models(args, Path(tmp))
+        from installation.runtime.speed_class import speed_class
+
         out: dict[str, Any] = {"machine": machine(), "settings": _settings(args, threads), "results": []}
+        out["machine"]["speed_class"] = speed_class()
         out["skipped"] = []
+        models += [q for q in (_int8_of(p) for p in models) if q is not None and q not in models]
         for i, path in enumerate(models):
             rows, skipped = bench_model(path, args.checkpoint if i == 0 else None, args, threads)
             out["results"] += rows
             out["skipped"] += skipped
         if not args.skip_e2e:
             out["end_to_end"] = end_to_end(models[0], args.e2e_seconds, threads)
+            out["end_to_end"]["speed"] = speed_class()
+        if args.rate:
+            from installation.verbs.bench_rate import compare_backends, compare_e2e
+
+            out["rate"] = {"backends": compare_backends(models[0], _int8_of(models[0]), [1, 2], args.rate_calls)}
+            if not args.skip_e2e:
+                out["rate"]["show"] = compare_e2e(models[0], args.e2e_seconds, args.rate_rounds)
+        out["machine"]["speed_class_at_end"] = speed_class()
     _write_json(args.json, out)
     print(table(out))
     return 0
@@ -100,6 +115,14 @@ def _models(args: argparse.Namespace, tmp: Path) -> list[Path]:
     if DEFAULT_MODEL.is_file():
         return [DEFAULT_MODEL]
     raise UserError(f"no model to benchmark: {DEFAULT_MODEL} is missing; pass --model FILE.onnx or --checkpoint")
+
+
+def _int8_of(path: Path) -> Path | None:
+    """The int8 copy `run.py quantize` writes beside an fp32 model, if there is one."""
+    from installation.runtime.precision import int8_path
+
+    q = int8_path(path)
+    return q if q.is_file() and not path.stem.endswith(".int8") else None
 
 
 def _settings(args: argparse.Namespace, threads: int) -> dict[str, Any]:
@@ -232,7 +255,7 @@ def bench_model(
     x = _example(meta)  # [1, C, S, S], the same for every backend
     rows: list[dict[str, Any]] = []
     skipped: list[dict[str, str]] = []
-    if not args.skip_torch:
+    if not args.skip_torch and meta.get("precision", "fp32") == "fp32":  # torch has no int8 copy of the network
         rows += bench_torch(meta, checkpoint, x, args, threads, base)
     for key in [p.strip() for p in args.providers.split(",") if p.strip()]:
         row, why = bench_ort(path, key, x, args, threads, base)
@@ -241,7 +264,10 @@ def bench_model(
         else:
             skipped.append({"model": base["model"], "backend": "onnxruntime", "provider": key, "reason": why})
             log.info("onnxruntime %s skipped: %s", key, why)
-    return rows, skipped
+    from installation.runtime.speed_class import speed_class
+
+    speed = speed_class()
+    return [{**r, "speed": speed} for r in rows], skipped
 
 
 def _example(meta: dict[str, str]) -> np.ndarray:
@@ -376,6 +402,7 @@ def end_to_end(model: Path, seconds: float, threads: int) -> dict[str, Any]:
         "provider": m["provider"],
         "model": m["model"],
         "rss_mb": round(float(m["rss_mb"]), 1),
+        "rate": m.get("rate"),
         "seconds": seconds,
         "display": f"{cfg.display.width}x{cfg.display.height} headless, {cfg.display.fps} fps cap",
     }
@@ -383,14 +410,17 @@ def end_to_end(model: Path, seconds: float, threads: int) -> dict[str, Any]:
 
 # -- output --------------------------------------------------------------------------------------------------
 def table(out: dict[str, Any]) -> str:
-    head = "| model | res | backend | provider | threads | p50 ms | p95 ms | calls/s | peak MB | weights |"
-    lines = [head, "|" + "---|" * 10]
+    head = "| model | res | backend | provider | threads | p50 ms | p95 ms | calls/s | peak MB | speed | weights |"
+    lines = [head, "|" + "---|" * 11]
     for r in out["results"]:
+        sp = r.get("speed", {})
         lines.append(
             f"| {r['model']} | {r['resolution']} | {r['backend']} | {r['provider']} | {r['threads']} | "
             f"{r['p50_ms']:.2f} | {r['p95_ms']:.2f} | {r['calls_per_s']:.1f} | {r['peak_mb']} | "
-            f"{r['weights']} |"
+            f"{sp.get('score')} (load {sp.get('load_avg_1m')}) | {r['weights']} |"
         )
+    sc = out["machine"].get("speed_class", {})
+    lines.append(f"\nmachine speed class: {sc.get('score')} ({sc.get('class')}, load {sc.get('load_avg_1m')})")
     if out.get("skipped"):
         lines.append("")
     for s in out.get("skipped", []):
@@ -400,8 +430,15 @@ def table(out: dict[str, Any]) -> str:
         lines.append(
             f"\nend to end ({e['provider']}): frame p50 {e['frame_ms_p50']} ms, p95 {e['frame_ms_p95']} ms, "
             f"{e['fps']} fps, {e['ai_updates_per_s']} AI updates/s, latency p50 {e['latency_ms']['p50']} ms, "
-            f"p95 {e['latency_ms']['p95']} ms"
+            f"p95 {e['latency_ms']['p95']} ms; speed class {e.get('speed', {}).get('score')}"
         )
+    rate = out.get("rate", {})
+    for t in ("threads_1", "threads_2"):
+        b = rate.get("backends", {}).get(t)
+        if b:
+            lines.append(f"{t}: p50 ms {b['p50_ms']}, speed-ups { ({k: v for k, v in b.items() if 'speedup' in k}) }")
+    if "show" in rate:
+        lines.append(f"show variants (mean): {rate['show']['mean']}; ratios {rate['show']['ratios']}")
     return "\n".join(lines)
 
 

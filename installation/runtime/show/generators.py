@@ -94,7 +94,7 @@ class GeneratorsMixin:
         from installation.runtime.clip_worker import ClipScoreWorker
 
         c = self.cfg.clip
-        clip = ClipScoreWorker(self.cfg.resolve(c.models), c.hz, c.threads, self.stop)
+        clip = ClipScoreWorker(self.cfg.resolve(c.models), c.hz, c.threads, self.stop, c.int8)
         clip.start()
         return clip
 

@@ -85,6 +85,8 @@ class Show(StartupMixin, CommandsMixin, GeneratorsMixin, FrameMixin, FinishMixin
         self._work_started = ""
         self._archived_version = -1  # canvas version of the newest archived work (no double archiving)
         self._model = None
+        self.adaptive = None  # AdaptiveModels: the ladder the show steps down when inference falls behind
+        self.rate_info: dict[str, object] = {}  # threads, precision: chosen once at start (metrics.json)
         self.switcher = None  # ModelSwitcher: /model builds the next model beside the running one
         self.renderer = None  # the display's Renderer while the show runs (layout, HUD): read by tests
         self._status = ""  # the status line on screen now
@@ -204,6 +206,7 @@ class Show(StartupMixin, CommandsMixin, GeneratorsMixin, FrameMixin, FinishMixin
                 if new_model is not None:  # built beside the old one: swapped between two frames
                     model = self._model = new_model
                     worker.swap(new_model)
+                    self.adaptive = None  # a model chosen by hand (/model): no adaptive steps away from it
                     hud.provider, hud.model = new_model.provider, new_model.name
                     self._sketch_changed(now)
                 if now >= next_health:
@@ -247,6 +250,12 @@ class Show(StartupMixin, CommandsMixin, GeneratorsMixin, FrameMixin, FinishMixin
                 ai = self._ai_source().take(timeout=0)
                 if ai is not None:
                     renderer.set_ai(ai.image, now)
+                    if self.adaptive is not None and self.generator == "pix2pix":
+                        stepped = self.adaptive.on_answer(ai.inference_ms)
+                        if stepped is not None:  # every level was opened at start: swapped between two frames
+                            model = self._model = stepped
+                            worker.swap(stepped)
+                            hud.model = stepped.name
                     pending = ai if self.generator == "pix2pix" else None  # latency: pix2pix answers only
                 if clip is not None:
                     self._clip_step(clip, hud)
@@ -326,6 +335,8 @@ class Show(StartupMixin, CommandsMixin, GeneratorsMixin, FrameMixin, FinishMixin
             inference_skipped=worker.skipped,
             sketch_slot_dropped=self.sketches.dropped,
             rss_mb=rss_mb(),
+            rate={**self.rate_info, **({"adaptive": self.adaptive.summary()} if self.adaptive else {})},
+            frames_out=frames_out.stats() if frames_out is not None else None,
         )
         if self.steer_worker is not None:
             w = self.steer_worker

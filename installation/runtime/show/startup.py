@@ -22,12 +22,13 @@ class StartupMixin:
     def _open_model(self):  # noqa: ANN202 - the runtime's Model
         from installation.runtime.inference import ModelExpectation, RuntimeSettings, open_model, open_tiered
         from installation.runtime.model_switch import ModelSwitcher
+        from installation.runtime.rate import inference_settings_threads, with_rate_choices
 
         m = self.cfg.model
         settings = RuntimeSettings(
             providers=tuple(m.providers),
             require_gpu=m.require_gpu,
-            intra_op_threads=m.threads,
+            intra_op_threads=inference_settings_threads(m.threads),
             trt_cache_dir=str(self.cfg.resolve(m.trt_cache_dir)),
         )
         expect = ModelExpectation(kind="pix2pix", input_size=m.input_size, input_channels=1, output_channels=3)
@@ -35,12 +36,16 @@ class StartupMixin:
         cpu_path = self.cfg.resolve(m.path)
         tiers = {"cpu": cpu_path, **({"gpu": Path(gpu_path)} if gpu_path else {})}
         self.switcher = ModelSwitcher(lambda p: open_model(p, expect, settings), cpu_path.parent, tiers)
-        local = open_tiered(str(cpu_path), gpu_path, m.tier, expect, settings)
+        model = open_tiered(str(cpu_path), gpu_path, m.tier, expect, settings)
+        model, self.adaptive, self.rate_info = with_rate_choices(
+            model, self.cfg, lambda p: open_model(p, expect, settings)
+        )
         if m.backend == "triton":  # a Triton server answers, the local model stands by (remote_model.py)
             from installation.runtime.remote_model import open_triton
 
-            return open_triton(m, local)
-        return local
+            self.adaptive = None  # the server's cost is not the station's: no stepping down away from it
+            return open_triton(m, model)
+        return model
 
     def _open_display(self):  # noqa: ANN202 - pygame Surface
         if self.opts.headless:

@@ -103,7 +103,10 @@ def test_mouse_drawing_is_recorded_and_answered(tmp_path: Path, sandbox: list[st
     show = Show(cfg, ShowOptions(headless=True, seconds=4.0, record_to=rec))
 
     def draw() -> None:
-        _time.sleep(1.5)
+        t_end = _time.monotonic() + 60.0  # start-up (model, int8 timing) may be slow on a loaded machine
+        while show.renderer is None and _time.monotonic() < t_end:
+            _time.sleep(0.05)
+        _time.sleep(0.5)
         pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(100, 150), button=1))
         for i in range(30):
             pygame.event.post(
