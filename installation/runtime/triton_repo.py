@@ -82,7 +82,8 @@ def write_repo(out: Path, models: Path, device: str, max_batch: int, queue_delay
 
     if not models.is_dir():
         raise UserError(f"model folder {models} does not exist: give --models DIR with the exported .onnx files")
-    pix2pix = sorted(p for p in models.glob("pix2pix*.onnx") if ".fp16" not in p.name)
+    # the fp32 exports only: FILE.fp16 / FILE.int8 variants are the local runtime's; the server sets its own precision
+    pix2pix = sorted(p for p in models.glob("pix2pix*.onnx") if "." not in p.stem)
     if not pix2pix:
         raise UserError(f"no pix2pix*.onnx in {models}: export one (`run.py export --checkpoint ...`) first")
     written: list[Path] = []
