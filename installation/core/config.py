@@ -31,6 +31,7 @@ GENERATORS = ("pix2pix", "strokes", "portrait", "pixels")  # pix2pix: the plain 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 MAX_FILE_BYTES = 1_000_000  # a config file is a few kB; anything this large is not one
 DAY_S = 86_400.0
+LIVE: dict[str, Any] = {"live": True}  # field metadata: the running show takes this key over /param (core/live_params)
 
 # The finite range (inclusive) of every numeric key: a value outside it, NaN or infinite is an error naming the
 # key. Each numeric field of the sections below must have an entry (tests/installation/core/test_config.py).
@@ -92,11 +93,11 @@ class DisplayConfig:
     height: int = 720
     fullscreen: bool = True
     display_index: int = 0
-    fps: int = 60
-    layout: str = "side"
-    crossfade_s: float = 0.25
-    hud: bool = False
-    attract_after_s: float = 90.0
+    fps: int = field(default=60, metadata=LIVE)
+    layout: str = field(default="side", metadata={**LIVE, "choices": LAYOUTS})
+    crossfade_s: float = field(default=0.25, metadata=LIVE)
+    hud: bool = field(default=False, metadata=LIVE)
+    attract_after_s: float = field(default=90.0, metadata=LIVE)
     background: list[int] = field(default_factory=lambda: [18, 18, 20])
 
 
@@ -171,7 +172,7 @@ class SupervisionConfig:
 class ArchiveConfig:
     enabled: bool = True
     root: str = "archive"
-    finish_idle_s: float = 60.0
+    finish_idle_s: float = field(default=60.0, metadata=LIVE)
     store_camera_frames: bool = False
     max_pending: int = 8
 
@@ -188,7 +189,7 @@ class LoggingConfig:
 class PlotterConfig:
     robot: str = "127.0.0.1:9100"
     paper: str = "a4"
-    margin_mm: float = 15.0
+    margin_mm: float = field(default=15.0, metadata=LIVE)  # live: from the next /plotter/start
     window: int = 8
     new_sheet: bool = False  # one sheet per drawing: the robot waits for a fresh sheet between jobs
     robots: list[str] = field(default_factory=list)  # several bridges drawing at once; empty = just `robot`
@@ -315,13 +316,17 @@ def _parse_override(item: str) -> dict[str, Any]:
     parts = key.strip().split(".")
     if not sep or len(parts) != 2 or not all(parts):
         raise UserError(f"override {_short(item)} must look like section.key=value, e.g. display.layout=ai")
+    return {parts[0]: {parts[1]: parse_value(raw, f"override {_short(item)}")}}
+
+
+def parse_value(raw: str, where: str) -> Any:
+    """An override's (or a /param string's) value text as TOML; a bare word is taken as a string."""
     try:
-        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+        return tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
-        value = raw.strip()  # a bare word: take it as a string
+        return raw.strip()
     except (RecursionError, ValueError):
-        raise UserError(f"override {_short(item)}: the value is nested too deeply or too long to read") from None
-    return {parts[0]: {parts[1]: value}}
+        raise UserError(f"{where}: the value is nested too deeply or too long to read") from None
 
 
 def _merge(base: dict[str, Any], layer: dict[str, Any], where: str) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 from pythonosc.osc_message_builder import OscMessageBuilder
 
+from installation.core.live_params import live_params
 from installation.core.osc_pattern import compile_pattern, has_wildcards, wildcard_count
 from installation.core.osc_wire import MAX_DATAGRAM, MAX_DEPTH, MAX_MESSAGES
 
@@ -38,7 +39,13 @@ CONTROL: tuple[Address, ...] = (
         "Set the prompt that steers the generators: text, or weighted parts 'a face:1 | scribble:-0.5' "
         "(a negative weight pushes away); retargets a running optimisation. A malformed prompt is refused.",
     ),
-    Address("/mode", "s", "Input mode.", ("tablet", "replay", "camera")),
+    Address(
+        "/mode",
+        "s",
+        "Switch the input live: tablet (pen), replay (the session files), camera (paper under `input.camera`, "
+        "opened beside the running input, which stays if it cannot open). The drawing is finished and cleared.",
+        ("tablet", "replay", "camera"),
+    ),
     Address("/layout", "s", "Screen layout.", LAYOUT_CHOICES),
     Address("/clear", "", "Clear the drawing."),
     Address("/save", "", "Save the sketch, the AI image and the strokes."),
@@ -69,7 +76,14 @@ CONTROL: tuple[Address, ...] = (
         "Sitter mode: draw the sitter in view now (no countdown); after a result: next sitter.",
     ),
     Address("/sitter/abort", "", "Sitter mode: stop the portrait in progress, lift the pen and reset."),
-    Address("/param", "sa", "Set any live parameter by name, e.g. /param display.crossfade_s 0.5."),
+    Address(
+        "/param",
+        "sa",
+        "Set a live config key by name, e.g. /param display.crossfade_s 0.5, checked as the config loader checks it "
+        "(a string is read as a `--set` value; 0/1 for a boolean). Live keys (marked in installation/core/config.py): "
+        + ", ".join(p.describe() for p in live_params().values())
+        + ". Anything else is refused on /state/error.",
+    ),
     Address("/ping", "", "Answered with /pong on the state destinations."),
 )
 

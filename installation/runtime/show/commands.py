@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import math
 
-from installation.core.config import GENERATORS, LAYOUTS, RANGES
+from installation.core.config import GENERATORS, LAYOUTS
+from installation.core.errors import UserError
 from installation.core.session import PenEvent, apply_event
 from installation.core.strokes import Canvas
 from installation.runtime.remote_model import state_fields
-from installation.runtime.show.replay import Replay
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +57,7 @@ class CommandsMixin:
             self._plotter("paper")
         elif key == pygame.K_s:
             self._save(renderer)
-            self._finish("save", self._work_mode or self.cfg.input.source, force=True)
+            self._finish("save", self._work_mode or self.source, force=True)
 
     def _command(self, cmd, renderer, display_canvas, now, replay, mode, state_out):  # noqa: ANN001, ANN202
         """Apply one OSC command on the main thread; returns the (replay, mode) pair it leaves."""
@@ -84,13 +83,9 @@ class CommandsMixin:
             if args[0] and self.sessions:
                 return self._attract(now), "attract"
             if not args[0] and mode == "attract":
-                return None, self.cfg.input.source
-        elif a == "/mode" and args[0] == "replay" and self.sessions:
-            r = Replay(self.sessions, self.cfg.input.replay_speed, self.cfg.input.replay_loop)
-            r.start(now)
-            return r, "replay"
-        elif a == "/mode" and args[0] == "tablet":
-            return None, "tablet"
+                return None, self.source
+        elif a == "/mode" and self.inputs is not None:
+            self.inputs.request(args[0], self.source)
         elif a == "/param":
             self._param(str(args[0]), args[1], renderer)
         elif a.startswith("/plotter/"):
@@ -99,32 +94,26 @@ class CommandsMixin:
             self.switcher.request(str(args[0]))
         elif a.startswith("/sitter/"):
             self.last_error = f"{a} works in sitter mode: run `python run.py sitter`"
-        else:  # camera mode: not available in this build
+        else:
             self.last_error = f"{a} is not available in this build"
             log.info("OSC %s %s: not available in this build", a, args)
         return replay, mode
 
     def _param(self, name: str, value: object, renderer) -> None:  # noqa: ANN001
-        """Live parameters settable by name over /param."""
-        from installation.core.osc_protocol import coerce
+        """/param NAME VALUE: a live config key (core/live_params), checked as the loader checks it."""
+        from installation.core.live_params import set_live
 
-        setters = {
-            "display.crossfade_s": ("f", lambda v: setattr(renderer, "crossfade_s", v)),
-            "display.hud": ("b", lambda v: setattr(renderer, "hud", v)),
-            "display.layout": ("s", lambda v: renderer.set_layout(v) if v in LAYOUTS else None),
-        }
-        if name not in setters:
-            self.last_error = f"/param: {name!r} is not a live parameter ({', '.join(setters)})"
-            return
-        kind, setter = setters[name]
         try:
-            v = coerce(value, kind)
-            lo, hi = RANGES.get(name, (-math.inf, math.inf))
-            if kind == "f" and not lo <= v <= hi:  # False for NaN too: the config's range holds live as well
-                raise ValueError(f"{v} is not within {lo:g}..{hi:g}")
-            setter(v)
-        except ValueError as e:
-            self.last_error = f"/param {name}: {e}"
+            self.cfg, v = set_live(self.cfg, name, value)  # the loop reads self.cfg: fps, attract, idle, margin
+        except UserError as e:
+            self.last_error = str(e)
+            return
+        appliers = {"display.crossfade_s": "crossfade_s", "display.hud": "hud"}
+        if name == "display.layout":
+            renderer.set_layout(v)
+        elif name in appliers:  # the renderer's own copies of the display keys
+            setattr(renderer, appliers[name], v)
+        log.info("/param %s = %r", name, v)
 
     def _state(self, hud, renderer, model, control) -> dict[str, object]:  # noqa: ANN001
         return {
@@ -145,6 +134,8 @@ class CommandsMixin:
             return self.last_error
         if self.switcher is not None and self.switcher.error:
             return self.switcher.error
+        if self.inputs is not None and self.inputs.error:
+            return self.inputs.error
         if self.archive_writer is not None and self.archive_writer.archive.stats.last_error:
             return self.archive_writer.archive.stats.last_error
         return control.counters.last_error if control is not None else ""

@@ -27,7 +27,7 @@ class FinishMixin:
             return
         if not force and work_mode in (None, "attract"):
             return
-        camera_mode = self.cfg.input.source == "camera"
+        camera_mode = self.source == "camera"
         if not self.canvas.all_strokes() and not camera_mode:
             return
         from installation.runtime.works import WorkSnapshot, build_files

@@ -88,6 +88,8 @@ class Show(StartupMixin, CommandsMixin, GeneratorsMixin, FrameMixin, FinishMixin
         self.adaptive = None  # AdaptiveModels: the ladder the show steps down when inference falls behind
         self.rate_info: dict[str, object] = {}  # threads, precision: chosen once at start (metrics.json)
         self.switcher = None  # ModelSwitcher: /model builds the next model beside the running one
+        self.source = cfg.input.source  # the input now: /mode switches it (input_switch.InputSwitcher)
+        self.inputs = None  # the InputSwitcher while the show runs
         self.renderer = None  # the display's Renderer while the show runs (layout, HUD): read by tests
         self._status = ""  # the status line on screen now
         self._config_hash = config_hash(cfg.to_dict())
@@ -130,16 +132,14 @@ class Show(StartupMixin, CommandsMixin, GeneratorsMixin, FrameMixin, FinishMixin
             sup_cfg.healthy_after_s,
             sup_cfg.stall_after_s,
         )
-        camera = None
-        if self.cfg.input.source == "camera":
-            from installation.adapters.camera import CameraWorker
-            from installation.runtime.paper_input import PaperSketchWorker, sketcher_from_profile
+        from installation.runtime.input_switch import InputSwitcher, Switch, open_camera_input
 
-            camera = CameraWorker(self.cfg.input.camera, self.camera_frames, self.stop)
-            to_sketch = sketcher_from_profile(self.profile, self.cfg.model.input_size)
-            paper = PaperSketchWorker(
-                self.camera_frames, self.paper_sketches, self.stop, to_sketch, self.cfg.model.input_size
-            )
+        inputs = self.inputs = InputSwitcher(
+            lambda: open_camera_input(self.cfg, self.profile, self.camera_frames, self.paper_sketches, self.stop),
+            bool(self.sessions),
+            report=lambda message: setattr(self, "last_error", message),  # the newest error, on /state/error
+        )
+        first_camera = inputs.open_camera() if self.source == "camera" else None  # fails fast at start-up
         surface = self._open_display()
         renderer = self.renderer = Renderer(surface, self.cfg.display)
         display_canvas = self._display_canvas(renderer.panel_side())
@@ -166,9 +166,8 @@ class Show(StartupMixin, CommandsMixin, GeneratorsMixin, FrameMixin, FinishMixin
         if self.generator != "pix2pix":
             self._request_steer(restart=True)
         clip = self._start_clip()
-        if camera is not None:
-            sup.add("camera", camera.serve)
-            sup.add("paper", paper.serve)
+        if first_camera is not None:
+            inputs.swap(Switch("camera", first_camera), sup)
         if control is not None:
             sup.add("osc", control.serve, release=control.close_socket)  # a replacement opens a fresh socket
             control.announce()
@@ -209,6 +208,10 @@ class Show(StartupMixin, CommandsMixin, GeneratorsMixin, FrameMixin, FinishMixin
                     self.adaptive = None  # a model chosen by hand (/model): no adaptive steps away from it
                     hud.provider, hud.model = new_model.provider, new_model.name
                     self._sketch_changed(now)
+                if (switch := inputs.take()) is not None:  # /mode: the new input was built beside the old one
+                    replay, mode = self._swap_input(switch, renderer, display_canvas, now)
+                    last_input = now  # a new input: attract mode counts its idle time from here
+                camera = inputs.camera
                 if now >= next_health:
                     next_health = now + sup_cfg.health_every_s
                     fields = health_fields(self, now - t_start, control, worker)
@@ -221,7 +224,7 @@ class Show(StartupMixin, CommandsMixin, GeneratorsMixin, FrameMixin, FinishMixin
                 if events:
                     last_input = now
                     if replay is not None and mode == "attract":  # a visitor takes over from attract mode
-                        replay, mode = None, self.cfg.input.source
+                        replay, mode = None, self.source
                         events.insert(0, PenEvent("clear", 0.0))
                     if writer is not None:
                         record_t0 = record_t0 if record_t0 is not None else now

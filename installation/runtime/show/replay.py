@@ -69,9 +69,24 @@ class ReplayMixin:
         r.start(now)
         return r
 
+    def _swap_input(self, switch, renderer, display_canvas, now):  # noqa: ANN001, ANN202
+        """A finished /mode switch: the drawing is finished and cleared, the old input stopped, the new one on."""
+        import pygame
+
+        self._key(pygame.K_c, renderer, display_canvas, now)
+        self.paper_sketches.take(timeout=0)  # nothing of an old camera is shown after the switch
+        self.inputs.swap(switch, self.supervisor)
+        log.info("input %s → %s", self.source, switch.mode)
+        self.source = switch.mode
+        if switch.mode != "replay":
+            return None, switch.mode
+        r = Replay(self.sessions, self.cfg.input.replay_speed, self.cfg.input.replay_loop)
+        r.start(now)
+        return r, "replay"
+
     def _attract_due(self, now: float, last_input: float) -> bool:
         after = self.cfg.display.attract_after_s
-        return self.cfg.input.source == "tablet" and after > 0 and now - last_input >= after and bool(self.sessions)
+        return self.source == "tablet" and after > 0 and now - last_input >= after and bool(self.sessions)
 
     def _attract(self, now: float) -> Replay:
         log.info("idle for %.0f s: attract mode", self.cfg.display.attract_after_s)

@@ -1,62 +1,123 @@
-"""The GRBL sender against a pseudo-terminal peer that answers like GRBL (ok / error:N, 128-byte buffer)."""
+"""The GRBL sender and bridge against a pseudo-terminal GRBL (installation/bridges/grbl_sim.py): ok / error:N, the
+128-byte buffer, a 15-block planner, realtime `?` status reports, and motion that takes its modelled time."""
 
-import os
+import socket
 import threading
-import tty
+import time
+from pathlib import Path
 
 import numpy as np
 import serial
 
-from installation.bridges.grbl import RX_BUFFER, GrblLink, PenSettings, gcode_for_path
+from installation.adapters.plotter_link import read_messages
+from installation.bridges.grbl import RX_BUFFER, GrblBridge, GrblLink, PenSettings, gcode_for_path
+from installation.bridges.grbl_sim import GrblSimulator
+from installation.core.osc_protocol import build_message
+from installation.core.robot_protocol import new_job_id, path_messages
 
 
-class FakeGrbl(threading.Thread):
-    """Reads G-code lines from the pty master, checks the buffer was never overrun, answers ok or error:N."""
+def _machine() -> tuple[GrblSimulator, serial.Serial]:
+    sim = GrblSimulator(rapid_mm_min=6000.0)
+    sim.start()
+    return sim, serial.Serial(sim.port_name, 115200, timeout=2)
 
-    def __init__(self, master: int) -> None:
-        super().__init__(daemon=True)
-        self.master = master
-        self.lines: list[str] = []
-        self.overrun = False
-        self.stop = False
 
-    def run(self) -> None:
-        buf = b""
-        os.write(self.master, b"\r\nGrbl 1.1h ['$' for help]\r\n")
-        while not self.stop:
-            try:
-                chunk = os.read(self.master, 256)
-            except OSError:
-                return
-            buf += chunk
-            if len(buf) > RX_BUFFER:  # more unanswered bytes than GRBL can hold
-                self.overrun = True
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
-                text = line.decode().strip()
-                self.lines.append(text)
-                os.write(self.master, b"error:20\r\n" if "BAD" in text else b"ok\r\n")
+def _length(pts: np.ndarray) -> float:
+    return float(np.linalg.norm(np.diff(pts, axis=0), axis=1).sum())
 
 
 def test_character_counting_stream_over_a_pty() -> None:
-    master, slave = os.openpty()
-    tty.setraw(slave)  # a serial line, not a terminal: no echo, no line editing
-    peer = FakeGrbl(master)
-    peer.start()
-    port = serial.Serial(os.ttyname(slave), 115200, timeout=2)
+    sim, port = _machine()
     try:
         link = GrblLink(port)
         pts = np.column_stack([np.linspace(0, 100, 300), np.sin(np.linspace(0, 9, 300)) * 20 + 50])
-        lines = gcode_for_path(pts, PenSettings(mode="servo", up=0, down=900, feed_mm_min=2500))
+        lines = gcode_for_path(pts, PenSettings(mode="servo", up=0, down=900, feed_mm_min=60000))
         link.send([*lines, "BAD LINE"])
-        assert peer.lines[: len(lines)] == lines and peer.lines[-1] == "BAD LINE"
+        assert sim.lines[: len(lines)] == lines and sim.lines[-1] == "BAD LINE"
         assert link.oks == len(lines) and link.errors == ["error:20"]
-        assert not peer.overrun and 0 < link.max_in_flight <= RX_BUFFER
+        assert not sim.overrun and 0 < link.max_in_flight <= RX_BUFFER
         assert lines[0] == "M3 S0" and lines[2] == "M3 S900" and lines[3].startswith("G1 ")
     finally:
-        peer.stop = True
         port.close()
-        os.close(master)
+        sim.close()
+
+
+def test_drawn_follows_the_modelled_motion_not_the_accepted_lines() -> None:
+    """A 60 mm path at 2400 mm/min (40 mm/s): GRBL takes its 13 lines at once (the planner holds 15 blocks), then
+    moves for 1.5 s; wait_idle returns with the motion's end, from GRBL's own status reports."""
+    sim, port = _machine()
+    try:
+        link = GrblLink(port, status_hz=20)
+        pts = np.column_stack([np.linspace(10, 70, 12), np.full(12, 20.0)])  # from (10, 20): travel first
+        lines = gcode_for_path(pts, PenSettings(mode="z", up=5, down=0, feed_mm_min=2400, travel_mm_min=6000))
+        t0 = time.monotonic()
+        link.send(lines)
+        accepted = time.monotonic()
+        waited = link.wait_idle()
+        done = time.monotonic()
+        travel = (np.hypot(10, 20) + 15) / 6000 * 60  # G0 to the start and the pen (Z 5 mm up, down, up): rapid
+        motion = _length(pts) / 2400 * 60 + travel
+        assert sim.lines == lines and not sim.overrun
+        assert accepted - t0 < 0.3 * motion  # the lines were in the planner long before the pen was done
+        assert abs((sim.motion_end - t0) - motion) < 0.15  # the simulator modelled what the G-code asks
+        assert done >= sim.motion_end  # drawn only once the machine had finished ...
+        assert done - sim.motion_end < 0.35  # ... and within a few status polls of it
+        assert waited > 0.6 * motion and link.state == "Idle" and link.planner_free == link.planner_free_max == 15
+        assert sim.status_queries >= motion * 10  # it asked GRBL, at 20 Hz
+    finally:
+        port.close()
+        sim.close()
+
+
+def test_bridge_reports_drawn_when_grbl_is_idle(tmp_path: Path) -> None:
+    """The whole GRBL bridge over UDP: /robot/drawn for each path comes when the simulated machine has moved it."""
+    sim = GrblSimulator()
+    sim.start()
+    pen = PenSettings(mode="z", up=5, down=0, feed_mm_min=3000, travel_mm_min=6000)
+    bridge = GrblBridge(sim.port_name, 115200, pen, host="127.0.0.1", port=0, out=tmp_path / "robot",
+                        paper_mm=(210.0, 297.0), speed_mm_s=0.0)  # fmt: skip
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            bridge.step()
+
+    serving = threading.Thread(target=serve, daemon=True)
+    serving.start()
+    host = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    host.bind(("127.0.0.1", 0))
+    host.settimeout(0.1)
+    to = ("127.0.0.1", bridge.port)
+    job = new_job_id()
+    paths = [np.array([[20.0, 20.0], [70.0, 20.0]]), np.array([[70.0, 30.0], [20.0, 30.0], [20.0, 80.0]])]
+    try:
+        host.sendto(build_message("/robot/start", [job, len(paths), 0]), to)
+        t0 = time.monotonic()
+        for seq, pts in enumerate(paths):
+            for address, args in path_messages(job, seq, pts):
+                host.sendto(build_message(address, args), to)
+        drawn: dict[int, float] = {}
+        end = time.monotonic() + 15
+        while len(drawn) < len(paths) and time.monotonic() < end:
+            try:
+                data = host.recv(65536)
+            except OSError:
+                continue
+            for address, args in read_messages(data):
+                if address == "/robot/drawn" and args[0] == job:
+                    drawn.setdefault(int(args[1]), time.monotonic() - t0)
+        # the modelled machine: travel and the pen (Z 5 mm: up, down, up) at 6000 mm/min, drawing at 3000
+        first = (np.hypot(20, 20) + 15) / 100 + 50 / 50
+        second = first + (10 + 10) / 100 + 100 / 50
+        assert sorted(drawn) == [0, 1], drawn
+        assert first - 0.05 <= drawn[0] < first + 0.6, (drawn, first)
+        assert second - 0.05 <= drawn[1] < second + 0.6, (drawn, second)
+    finally:
+        stop.set()
+        serving.join(10)
+        bridge.close()
+        host.close()
+        sim.close()
 
 
 def test_z_pen_gcode() -> None:
