@@ -31,6 +31,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "quantize": ("installation.verbs.quantize", "an int8 copy of an exported model, checked against fp32"),
     "bench": ("installation.verbs.bench", "benchmark models and the live loop; writes JSON"),
     "plot": ("installation.verbs.plot", "turn an image, SVG or session into ordered plotter paths (SVG + JSON)"),
+    "serve": ("installation.verbs.serve", "serve the models to the gallery's stations: Triton via PyTriton"),
     "bridge": ("installation.bridges.cli", "run a robot bridge: the simulator, GRBL over serial, or AxiDraw"),
     "calibrate": (
         "calibration.cli",

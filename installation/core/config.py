@@ -23,6 +23,8 @@ DEFAULTS_FILE = PACKAGE_ROOT / "installation" / "config" / "default.toml"
 LAYOUTS = ("side", "ai", "overlay")
 SOURCES = ("tablet", "replay", "camera")
 PROVIDERS = ("tensorrt", "cuda", "cpu")
+BACKENDS = ("local", "triton")
+PROTOCOLS = ("http", "grpc")
 FACE_CHOICES = ("largest", "closest", "center")
 SITTER_STYLES = ("quick", "portrait", "shaded")
 GENERATORS = ("pix2pix", "strokes", "portrait", "pixels")  # pix2pix: the plain answer; the others: CLIP-steered
@@ -46,6 +48,8 @@ RANGES: dict[str, tuple[float, float]] = {
     "canvas.max_width": (0.01, 256),
     "model.input_size": (8, 4_096),
     "model.threads": (0, 1_024),
+    "model.timeout_s": (0.001, 60.0),
+    "model.retry_s": (0.05, 60.0),
     "model.adaptive_hz": (0.1, 1_000),
     "input.replay_speed": (0.001, 10_000),
     "osc.port": (0, 65_535),
@@ -124,6 +128,12 @@ class ModelConfig:
     require_gpu: bool = False
     threads: int = 0  # inference intra-op threads; 0: chosen from the cores (installation/core/threads.py)
     trt_cache_dir: str = "~/.cache/live-installation/trt"
+    backend: str = "local"  # local: ONNX Runtime here; triton: a Triton server, the local model as fall-back
+    url: str = "127.0.0.1:8000"  # the Triton server, HOST:PORT (HTTP 8000, gRPC 8001 by Triton's defaults)
+    protocol: str = "http"  # http (standard library) or grpc (needs tritonclient[grpc] in this environment)
+    triton_model: str = "pix2pix_default_u8"  # the model's name in the server's repository (uint8 in and out)
+    timeout_s: float = 1.0  # one request's limit; past it the sketch is answered locally
+    retry_s: float = 1.0  # while on the fall-back, the server is tried again this often
     int8: str = "auto"  # the CPU tier's FILE.int8.onnx: auto (where it wins on speed and quality), on, off
     adaptive: bool = True  # step down to a cheaper model when inference cannot keep adaptive_hz AI updates/s
     adaptive_hz: float = 20.0
@@ -192,6 +202,7 @@ class PlotterConfig:
     margin_mm: float = field(default=15.0, metadata=LIVE)  # live: from the next /plotter/start
     window: int = 8
     new_sheet: bool = False  # one sheet per drawing: the robot waits for a fresh sheet between jobs
+    robots: list[str] = field(default_factory=list)  # several bridges drawing at once; empty = just `robot`
 
 
 @dataclass(frozen=True)
@@ -428,6 +439,15 @@ def _check_values(cfg: AppConfig) -> None:
     from installation.core.tiers import TIERS
 
     choice("model.tier", cfg.model.tier, TIERS)
+    choice("model.backend", cfg.model.backend, BACKENDS)
+    choice("model.protocol", cfg.model.protocol, PROTOCOLS)
+    positive("model.timeout_s", cfg.model.timeout_s)
+    positive("model.retry_s", cfg.model.retry_s)
+    if not cfg.model.triton_model.replace("_", "").replace("-", "").replace(".", "").isalnum():
+        raise UserError(
+            f"config 'model.triton_model' is {_short(cfg.model.triton_model)}: name a model of the Triton "
+            "repository (letters, digits, _ - .)"
+        )
     from installation.core.precision import INT8_MODES
 
     choice("model.int8", cfg.model.int8, INT8_MODES)
@@ -538,3 +558,10 @@ def _check_addresses(cfg: AppConfig) -> None:
     for dest in cfg.osc.state_out:
         parse_host_port(dest, "osc.state_out[]")
     parse_host_port(cfg.plotter.robot, "plotter.robot")
+    seen = set()
+    for dest in cfg.plotter.robots:
+        addr = parse_host_port(dest, "plotter.robots[]")
+        if addr in seen:
+            raise UserError(f"config 'plotter.robots' names {dest} twice: each robot bridge once")
+        seen.add(addr)
+    parse_host_port(cfg.model.url, "model.url")

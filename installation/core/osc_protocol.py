@@ -99,6 +99,12 @@ STATE: tuple[Address, ...] = (
     Address("/state/prompt", "s", "Current prompt."),
     Address("/state/model", "s", "Image model and the provider it runs on."),
     Address(
+        "/state/model/backend",
+        "s",
+        "Who answers: local (ONNX Runtime here), triton (the server), or local-fallback (the server is gone).",
+    ),
+    Address("/state/model/round_trip_ms", "f", "p95 of the recent round trips to the Triton server, ms (0: local)."),
+    Address(
         "/state/plotter/job", "s", "The plotter job (16 hex digits, new for every drawing), or empty before the first."
     ),
     Address(
@@ -111,6 +117,11 @@ STATE: tuple[Address, ...] = (
         "/state/plotter/drawn", "i", "Paths of the job the robot has reported on paper (its acknowledgements only)."
     ),
     Address("/state/plotter/planned", "i", "Paths in the job."),
+    Address(
+        "/state/plotter/robots",
+        "s",
+        "With plotter.robots: every robot as `HOST:PORT state drawn/planned`, separated by `; ` (absent with one).",
+    ),
     Address("/state/plotter/queue", "i", "Paths of the job not yet reported drawn."),
     Address("/state/plotter/progress", "f", "Fraction of the job the robot has reported drawn, 0..1."),
     Address("/state/sitter/state", "s", "Sitter mode: idle, detecting, capturing, sketching, drawing, done, aborted."),

@@ -53,6 +53,11 @@ def health_fields(show: Any, uptime_s: float, control: Any = None, worker: Any =
     }
     if worker is not None:
         out["inference_calls"] = worker.calls
+        from installation.runtime.remote_model import remote_stats
+
+        remote = remote_stats(worker.model)
+        if remote is not None:
+            out["remote"] = remote  # the Triton backend: round trip, answers from the server and the fall-back
     if writer is not None:
         st = writer.archive.stats
         out["works"].update(

@@ -58,6 +58,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--ndi", action="store_true", help="only NDI: loopback latency, display fps NDI on/off (ndi_bench.py)"
     )
+    p.add_argument("--stations", help="N,N,...: headless stations against one Triton server vs local (bench_stations)")
+    p.add_argument("--server-threads", type=int, default=2, help="--stations: ONNX Runtime threads of the server")
+    p.add_argument("--load-seconds", type=float, default=10.0, help="--stations: seconds of each closed-loop load")
     p.add_argument("--rate", action="store_true", help="issue 18's ratios: backends call by call, show variants")
     p.add_argument("--rate-calls", type=int, default=40, help="--rate: calls per backend and thread count")
     p.add_argument("--rate-rounds", type=int, default=2, help="--rate: rounds of the show variants")
@@ -69,6 +72,10 @@ def main(args: argparse.Namespace) -> int:
 
         run(args.json, seconds=args.e2e_seconds)
         return 0
+    if args.stations:
+        from installation.verbs.bench_stations import main as stations_main
+
+        return stations_main(args)
     if args.calls < 1 or args.seconds < 0 or args.warmup < 0:
         raise UserError("--calls must be ≥ 1, --seconds and --warmup ≥ 0")
     threads = args.threads or psutil.cpu_count(logical=False) or os.cpu_count() or 1

@@ -21,6 +21,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
     exporter_arguments(p)
     p.add_argument("--force", action="store_true", help="allow replacing the shipped models in " + _rel(SHIPPED))
+    from installation.verbs.triton_export import add_repo_arguments
+
+    add_repo_arguments(p)  # --triton-repo DIR: no checkpoint needed, the ONNX files are the input
 
 
 def targets(args: argparse.Namespace) -> list[Path]:
@@ -43,6 +46,12 @@ def refuse_shipped(files: list[Path], example: str) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    if getattr(args, "triton_repo", None) is not None:
+        from installation.verbs.triton_export import main as repo_main
+
+        return repo_main(args)
+    if getattr(args, "checkpoint", "") is None or getattr(args, "out", "") is None:  # no longer argparse-required
+        raise UserError("run.py export needs --checkpoint CKPT and --out FILE.onnx (or --triton-repo DIR)")
     if not args.force:
         refuse_shipped(targets(args), "runs/clip/onnx" if args.kind == "clip" else "runs/mine/model.onnx")
     from models.export import main as export_main

@@ -8,6 +8,7 @@ from installation.core.config import GENERATORS, LAYOUTS
 from installation.core.errors import UserError
 from installation.core.session import PenEvent, apply_event
 from installation.core.strokes import Canvas
+from installation.runtime.remote_model import state_fields
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,7 @@ class CommandsMixin:
             "layout": renderer.layout,
             "prompt": self.prompt,
             "model": f"{model.name} on {model.provider}",
+            **state_fields(model),  # /state/model/backend and /state/model/round_trip_ms
             "clip/score": round(self.clip_score.cosine, 4) if self.clip_score is not None else None,
             **self._plotter_state(),
             "error": self._state_error(control),

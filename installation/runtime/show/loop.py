@@ -31,6 +31,7 @@ from installation.core.slots import LatestSlot
 from installation.core.strokes import Canvas
 from installation.runtime.archive import Archive, ArchiveWriter
 from installation.runtime.metrics import MetricsRecorder
+from installation.runtime.remote_model import remote_stats
 from installation.runtime.show.commands import CommandsMixin
 from installation.runtime.show.finish import FinishMixin, utc_iso
 from installation.runtime.show.frame import FrameMixin
@@ -331,6 +332,7 @@ class Show(StartupMixin, CommandsMixin, GeneratorsMixin, FrameMixin, FinishMixin
         summary.update(
             provider=model.provider,
             model=model.name,
+            remote=remote_stats(model),  # the Triton backend's figures, or None
             inference_calls=worker.calls,
             restarts=sup.restarts,
             replaced=sup.replaced,

@@ -29,6 +29,13 @@ class PlotterMixin:
 
         if self.plotter_link is None:
             p = self.cfg.plotter
+            if p.robots:  # several bridges at once (adapters/robot_fleet.py)
+                from installation.adapters.robot_fleet import RobotFleet
+                from installation.core.config import parse_host_port
+
+                robots = [parse_host_port(r, "plotter.robots[]") for r in p.robots]
+                self.plotter_link = RobotFleet(robots, window=p.window, new_sheet=p.new_sheet)
+                return self.plotter_link
             host, _, port = p.robot.rpartition(":")
             if not port.isdigit():
                 raise UserError(f"config plotter.robot {p.robot!r} must be HOST:PORT")

@@ -40,6 +40,11 @@ class StartupMixin:
         model, self.adaptive, self.rate_info = with_rate_choices(
             model, self.cfg, lambda p: open_model(p, expect, settings)
         )
+        if m.backend == "triton":  # a Triton server answers, the local model stands by (remote_model.py)
+            from installation.runtime.remote_model import open_triton
+
+            self.adaptive = None  # the server's cost is not the station's: no stepping down away from it
+            return open_triton(m, model)
         return model
 
     def _open_display(self):  # noqa: ANN202 - pygame Surface

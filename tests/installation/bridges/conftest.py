@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -142,3 +142,19 @@ def lossy_proxy(robot: RobotProcess) -> Iterator[LossyProxy]:
     yield p
     p.stop.set()
     p.join(2)
+
+
+@pytest.fixture
+def robot_factory(tmp_path: Path) -> Iterator[Callable[[int, float], RobotProcess]]:
+    """Makes started robot simulator processes (port, speed); all are stopped at the end."""
+    made: list[RobotProcess] = []
+
+    def make(port: int, speed_mm_s: float) -> RobotProcess:
+        r = RobotProcess(port, tmp_path / f"robot-{len(made)}", speed_mm_s)
+        r.start()
+        made.append(r)
+        return r
+
+    yield make
+    for r in made:
+        r.stop()

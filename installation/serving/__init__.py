@@ -1,0 +1,1 @@
+"""The inference server side: PyTriton binding the Triton repository's ONNX files (runs in .venv-triton)."""
