@@ -125,7 +125,12 @@ def warm_up(http: Any, models: list[str]) -> None:  # noqa: ANN401 - HttpTranspo
     """Every batch size once per model before timing (ONNX Runtime sizes its buffers on the first run of each)."""
     import numpy as np
 
+    from installation.runtime.triton_client import wait_ready
+
     for model in models:
+        # the server reports ready before every bound model is: wait for each (an idle machine won the race)
+        if not wait_ready(http, model, 60.0):
+            raise UserError(f"Triton model {model} did not become ready within 60 s: see the server's log above")
         sizes = (1,) if model.endswith("_nobatch") else (1, 2, 3, 4, 5, 6, 7, 8)
         for k in sizes:
             http.infer(model, "sketch_u8", np.full((k, 256, 256), 255, np.uint8), "image_u8")
