@@ -16,6 +16,7 @@ session states (no target).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import tempfile
@@ -201,17 +202,11 @@ def val_sequences(data: Path, n: int, size: int = 256, max_steps: int = 12) -> l
 
 def session_sequences(size: int) -> list[Sequence]:
     """The embedded sessions, rasterised as the live canvas does, one state at the end of every stroke."""
-    from installation.core.config import CanvasConfig
-    from installation.core.session import apply_event, read_session
-    from installation.core.strokes import Canvas
-    from models.pix2pix.export import SESSIONS_DIR
+    from installation.core.session import apply_event
+    from models.pix2pix.export import session_canvases
 
-    widths = CanvasConfig()
     out = []
-    for path in sorted(SESSIONS_DIR.glob("*.jsonl")):
-        s = read_session(path)
-        k = s.canvas / widths.size
-        canvas = Canvas(s.canvas, size, widths.min_width * k, widths.max_width * k)
+    for path, s, canvas in session_canvases(size):
         sketches, ink, prev = [], [], canvas.raster()
         for ev in s.events:
             apply_event(canvas, ev, 0.0)
@@ -266,10 +261,9 @@ def evaluate(
 
 
 def _fitter(size: int):  # noqa: ANN202
-    def fit(img: np.ndarray) -> np.ndarray:
-        return img if img.shape[0] == size else cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)
+    from models.pix2pix.export import _fit
 
-    return fit
+    return functools.partial(_fit, size=size)
 
 
 def _flicker(model: Any, seqs: list[Sequence], fit: Any) -> tuple[float, list[np.ndarray]]:

@@ -21,7 +21,7 @@ import shutil
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,18 +123,25 @@ def parity_sketches(size: int, data: Path | None, n: int) -> tuple[np.ndarray, s
     return x, source
 
 
-def session_sketches(size: int, n: int) -> list[np.ndarray]:
-    """Part-way and finished states of the embedded sessions, rasterised as the live canvas does."""
+def session_canvases(size: int) -> Iterator[tuple[Path, Any, Any]]:
+    """Each embedded session with an empty canvas of `size`² that draws it as the live canvas does."""
     from installation.core.config import CanvasConfig
-    from installation.core.session import apply_event, read_session
+    from installation.core.session import read_session
     from installation.core.strokes import Canvas
 
     widths = CanvasConfig()
-    out: list[np.ndarray] = []
     for path in sorted(SESSIONS_DIR.glob("*.jsonl")):
         s = read_session(path)
         k = s.canvas / widths.size  # widths are given for the default canvas size
-        canvas = Canvas(s.canvas, size, widths.min_width * k, widths.max_width * k)
+        yield path, s, Canvas(s.canvas, size, widths.min_width * k, widths.max_width * k)
+
+
+def session_sketches(size: int, n: int) -> list[np.ndarray]:
+    """Part-way and finished states of the embedded sessions, rasterised as the live canvas does."""
+    from installation.core.session import apply_event
+
+    out: list[np.ndarray] = []
+    for _, s, canvas in session_canvases(size):
         marks = {len(s.events) // 3, 2 * len(s.events) // 3, len(s.events) - 1}
         for i, ev in enumerate(s.events):
             apply_event(canvas, ev, 0.0)
