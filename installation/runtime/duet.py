@@ -37,6 +37,7 @@ from installation.core.strokes import Canvas
 from installation.runtime.duet_record import png, record
 from installation.runtime.duet_worker import DuetWorker, TurnRequest, TurnResult
 from installation.runtime.metrics import MetricsRecorder
+from installation.runtime.teardown import close_show_io
 
 log = logging.getLogger(__name__)
 AI_PRESSURE = 0.3  # the robot's strokes on the screen canvas: a thin pen
@@ -205,15 +206,7 @@ class DuetShow:
         finally:
             self.stop.set()
             self.link.stop()
-            for th in threads:
-                th.join(timeout=2)
-            if control is not None:
-                control.stop()
-            if state_out is not None:
-                state_out.close()
-            if frames_out is not None:
-                frames_out.close(surface)
-            pygame.display.quit()
+            close_show_io(threads, control, state_out, frames_out, surface)
         summary = self.metrics.summary(time.monotonic() - self.t0)
         summary.update(self.summary(), robot=f"{robot[0]}:{robot[1]}" + (" (in-process simulator)" if sim else ""))
         return summary

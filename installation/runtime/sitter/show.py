@@ -29,6 +29,7 @@ from installation.core.slots import LatestSlot
 from installation.core.strokes import Canvas
 from installation.runtime.metrics import MetricsRecorder
 from installation.runtime.sitter.workers import Seen, SketchJob, SketchResult, SketchWorker, VisionWorker
+from installation.runtime.teardown import close_show_io
 
 log = logging.getLogger(__name__)
 CROP = 256  # face crop side handed to the sketcher
@@ -221,17 +222,7 @@ class SitterShow:
             self.stop.set()
             if self.streamer is not None:
                 self.streamer.cancel()
-            for th in threads:
-                th.join(timeout=2)
-            if control is not None:
-                control.stop()
-            if state_out is not None:
-                state_out.close()
-            if frames_out is not None:
-                frames_out.close(surface)
-            import pygame
-
-            pygame.display.quit()
+            close_show_io(threads, control, state_out, frames_out, surface)
             notify.close()
         summary = self.metrics.summary(time.monotonic() - t_start)
         summary.update(
