@@ -28,27 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from installation.core.clip_tokens import load_tokenizer, merge_pieces  # noqa: E402
+from tests.tools.bpe_reference import textbook  # noqa: E402
 
 HEAD = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="100" height="100">'
-
-
-def textbook(word: list[str], ranks: dict[tuple[str, str], int]) -> list[str]:
-    """The BPE loop clip_tokens used before: every pair rescanned after every merge (O(n²))."""
-    while len(word) > 1:
-        pairs = set(zip(word, word[1:], strict=False))
-        best = min(pairs, key=lambda p: ranks.get(p, 1 << 30))
-        if best not in ranks:
-            break
-        merged, i = [], 0
-        while i < len(word):
-            if i < len(word) - 1 and (word[i], word[i + 1]) == best:
-                merged.append(word[i] + word[i + 1])
-                i += 2
-            else:
-                merged.append(word[i])
-                i += 1
-        word = merged
-    return word
 
 
 def child(cmd: list[str], timeout: float = 600) -> dict[str, object]:

@@ -8,27 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from installation.core.clip_tokens import load_tokenizer, merge_pieces, tokenize
+from tests.tools.bpe_reference import textbook
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def textbook(word: list[str], ranks: dict[tuple[str, str], int]) -> list[str]:
-    """The lowest-ranked adjacent pair, every occurrence merged left to right, until none is ranked."""
-    while len(word) > 1:
-        pairs = set(zip(word, word[1:], strict=False))
-        best = min(pairs, key=lambda p: ranks.get(p, 1 << 30))
-        if best not in ranks:
-            break
-        merged, i = [], 0
-        while i < len(word):
-            if i < len(word) - 1 and (word[i], word[i + 1]) == best:
-                merged.append(word[i] + word[i + 1])
-                i += 2
-            else:
-                merged.append(word[i])
-                i += 1
-        word = merged
-    return word
 
 
 def _pieces(token: str) -> list[str]:
