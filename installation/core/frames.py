@@ -25,6 +25,13 @@ class AIFrame:
     image: np.ndarray  # (H, W, 3) uint8 RGB
     inference_ms: float  # wall time of the model call alone
     done_t: float  # time.monotonic() when the answer was ready
+    settling: bool = False  # a far-field glide step between answers (core/steady): no new pen event, no latency
+    answer: np.ndarray | None = None  # the model's own answer when `image` is its steadied view (core/steady)
+
+    @property
+    def model_image(self) -> np.ndarray:
+        """What the model answered (archived and saved), whatever the screen shows while it settles."""
+        return self.image if self.answer is None else self.answer
 
 
 @dataclass(frozen=True, slots=True)

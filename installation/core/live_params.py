@@ -66,9 +66,10 @@ def set_live(cfg: c.AppConfig, name: str, value: Any) -> tuple[c.AppConfig, Any]
         listed = ", ".join(params)
         raise UserError(f"/param: {c._short(name)} is not a live parameter (live: {listed})")
     where = f"/param {name}"
-    if isinstance(value, str) and p.kind is not str:
+    from_text = isinstance(value, str) and p.kind is not str
+    if from_text:  # an override's text, read as the loader reads it (so "0" is no boolean there either)
         value = c.parse_value(value, where)
-    if p.kind is bool and isinstance(value, int) and not isinstance(value, bool) and value in (0, 1):
+    if not from_text and p.kind is bool and type(value) is int and value in (0, 1):  # OSC rigs send 0 and 1
         value = bool(value)
     try:
         v = c._coerce(value, p.kind, name)

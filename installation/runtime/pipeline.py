@@ -3,6 +3,11 @@
 In: a LatestSlot[SketchFrame] the main thread fills when the canvas changes. Out: a LatestSlot[AIFrame] the
 renderer polls. A sketch whose sequence number (or pixels) equals the last one answered is skipped, so an
 idle canvas costs no inference. One stop event ends it.
+
+With steadiness on (core/steady, `display.steady_s`), what is handed on is the shown image: the newest answer
+taken at once near the ink that changed, glided towards elsewhere. While the shown image has not yet settled
+onto the newest answer, the worker hands on a glide step every SETTLE_EVERY_S without calling the model
+(`settling` frames, which carry no new pen event and so no latency).
 """
 
 from __future__ import annotations
@@ -11,14 +16,28 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
+from dataclasses import replace
+from typing import Any, Protocol
 
 import numpy as np
 
+from installation.core import steady
 from installation.core.frames import AIFrame, SketchFrame
 from installation.core.slots import LatestSlot
 
 log = logging.getLogger(__name__)
+SETTLE_EVERY_S = 0.05  # glide steps while the canvas rests (20 a second)
+OFF = steady.Steadiness(settle_s=0.0)
+
+
+def display_steadiness(config: Callable[[], Any]) -> Callable[[], steady.Steadiness]:
+    """Steadiness from the running show's config (read at every answer, so `/param display.steady_s` applies)."""
+
+    def current() -> steady.Steadiness:
+        d = config().display
+        return steady.Steadiness(d.steady_s, d.steady_near_px, d.steady_feather_px)
+
+    return current
 
 
 class ImageModel(Protocol):
@@ -38,17 +57,24 @@ class InferenceWorker(threading.Thread):
         sketches: LatestSlot[SketchFrame],
         answers: LatestSlot[AIFrame],
         stop: threading.Event,
+        steadiness: Callable[[], steady.Steadiness] | None = None,
     ) -> None:
         super().__init__(name="inference", daemon=True)
         self.model = model
         self.sketches = sketches
         self.answers = answers
         self.stop = stop
+        self.steadiness = steadiness or (lambda: OFF)  # read at every answer: /param takes effect at once
         self.calls = 0
         self.skipped = 0
+        self.settling_frames = 0
         self.error: BaseException | None = None
         self._last_seq = -1
         self._last_image: np.ndarray | None = None
+        self._last: AIFrame | None = None  # the newest answer as the model gave it
+        self._shown: np.ndarray | None = None  # (S, S, 3) float32: what was last handed on, while steadying
+        self._shown_t = 0.0
+        self._settling = False
 
     def swap(self, model: ImageModel) -> None:
         """Answer with `model` from the next call on (built elsewhere); the current sketch is answered again."""
@@ -67,17 +93,51 @@ class InferenceWorker(threading.Thread):
         """The worker loop; raises on failure (the supervisor restarts it, the model session is kept)."""
         while not stop.is_set():
             beat()
-            frame = self.sketches.take(timeout=0.05)
+            frame = self.sketches.take(timeout=SETTLE_EVERY_S)
             if frame is None:
+                self._settle()
                 continue
             if frame.seq == self._last_seq or (
                 self._last_image is not None and np.array_equal(frame.image, self._last_image)
             ):
                 self.skipped += 1
+                self._settle()
                 continue
             t0 = time.perf_counter()
             image = self.model.run(frame.image)
             ms = (time.perf_counter() - t0) * 1000.0
             self.calls += 1
-            self._last_seq, self._last_image = frame.seq, frame.image
-            self.answers.put(AIFrame(frame.seq, frame.pen_t, image, ms, time.monotonic()))
+            answer = AIFrame(frame.seq, frame.pen_t, image, ms, time.monotonic())
+            shown = self._steady(frame.image, answer)
+            self._last_seq, self._last_image, self._last = frame.seq, frame.image, answer
+            self.answers.put(answer if shown is None else replace(answer, image=shown, answer=image))
+
+    def _steady(self, sketch: np.ndarray, answer: AIFrame) -> np.ndarray | None:
+        """The image to show for a new answer (uint8), or None to show the answer as it is (steadiness off)."""
+        s = self.steadiness()
+        if not s.on:
+            self._shown, self._settling = None, False
+            return None
+        if self._shown is not None and self._last is not None:  # glide towards the previous answer until now
+            self._shown = steady.glide(self._shown, self._last.image, answer.done_t - self._shown_t, s)
+        before = self._last_image if self._shown is not None else None  # None after a swap: shown at once
+        weight = steady.near_weight(steady.changed_ink(before, sketch), s)
+        self._shown = steady.arrive(self._shown, answer.image, weight)
+        self._shown_t, self._settling = answer.done_t, True
+        return steady.to_uint8(self._shown)
+
+    def _settle(self) -> None:
+        """One glide step towards the newest answer while the canvas rests; the answer itself once settled."""
+        last = self._last
+        if not self._settling or last is None or self._shown is None:
+            return
+        now = time.monotonic()
+        s = self.steadiness()
+        self._shown = steady.glide(self._shown, last.image, now - self._shown_t, s)
+        self._shown_t = now
+        done = not s.on or steady.settled(self._shown, last.image)
+        image = last.image if done else steady.to_uint8(self._shown)
+        if done:
+            self._shown, self._settling = last.image.astype(np.float32), False
+        self.settling_frames += 1
+        self.answers.put(replace(last, image=image, inference_ms=0.0, done_t=now, settling=True, answer=last.image))

@@ -30,11 +30,14 @@ import cv2
 import numpy as np
 import torch
 
+from installation.core import steady
 from installation.core.errors import UserError
+from installation.core.steady import Steadiness
 from models.data.dataset import to_tensor_rgb
 from models.pix2pix.metrics import far_flicker, l1, lattice_peak, sharpness, ssim
 
 log = logging.getLogger(__name__)
+VAL_PACE_S = 1.0  # validation drawings have no clock: one state a second (a visitor's stroke or two)
 FACE_WORDS = ("head", "face", "bust", "portrait", "smil", "man", "boy", "girl", "woman", "lady", "self")
 
 
@@ -45,6 +48,7 @@ class Sequence:
     name: str
     sketches: list[np.ndarray]  # (S, S) uint8
     ink: list[np.ndarray]  # (S, S) bool
+    times: list[float]  # seconds from the start at which each state was reached
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -63,6 +67,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads (cost per call)")
     p.add_argument("--cost-calls", type=int, default=60)
     p.add_argument("--rows", type=int, default=10, help="held-out rows on the sheet")
+    p.add_argument(
+        "--steady-s",
+        type=float,
+        help="far-field steadiness of the shown image in seconds (default: the show's display.steady_s; 0: off)",
+    )
 
 
 def parse_models(specs: list[str]) -> list[tuple[str, Path]]:
@@ -100,12 +109,13 @@ def run(models: list[tuple[str, Path]], args: argparse.Namespace) -> dict[str, A
     seqs_val = val_sequences(args.data, args.flicker_drawings)
     seqs_sessions = session_sequences(256)
     settings = RuntimeSettings(providers=("cpu",), intra_op_threads=args.threads, warmup_runs=2)
+    steadiness = _steadiness(args)
     rows, answers, opened = [], {}, []
     with tempfile.TemporaryDirectory(prefix="quality-") as tmp:
         for name, path in models:
             onnx_path = _as_onnx(name, path, Path(tmp))
             model = open_model(onnx_path, None, settings)
-            row, shown = evaluate(model, items, person, seqs_val, seqs_sessions)
+            row, shown = evaluate(model, items, person, seqs_val, seqs_sessions, steadiness)
             rows.append({"name": name, "path": str(path), **row})
             answers[name] = shown
             opened.append(model)
@@ -120,6 +130,11 @@ def run(models: list[tuple[str, Path]], args: argparse.Namespace) -> dict[str, A
         row["flicker_vs_baseline"] = {
             k: round(row[k] / rows[0][k], 3) if rows[0][k] else None for k in ("flicker_sessions", "flicker_val")
         }
+        # on screen with steadiness, against the baseline's answers shown as they are (today's screen)
+        row["flicker_shown_vs_baseline"] = {
+            k: round(row[f"{k}_shown"] / rows[0][k], 3) if rows[0][k] else None
+            for k in ("flicker_sessions", "flicker_val")
+        }
     targets = [lattice_peak(_fitter(256)(t)) for *_, t in items]
     report: dict[str, Any] = {
         "data": str(args.data),
@@ -133,6 +148,12 @@ def run(models: list[tuple[str, Path]], args: argparse.Namespace) -> dict[str, A
         "flicker_drawings": len(seqs_val),
         "flicker_sessions": len(seqs_sessions),
         "threads": args.threads,
+        "steadiness": {
+            "settle_s": steadiness.settle_s,
+            "near_px": steadiness.near_px,
+            "feather_px": steadiness.feather_px,
+            "val_pace_s": VAL_PACE_S,
+        },
         "models": rows,
         "machine": _machine(),
     }
@@ -140,6 +161,17 @@ def run(models: list[tuple[str, Path]], args: argparse.Namespace) -> dict[str, A
         write_sheet(args.sheet, items, person, seqs_sessions, answers, args.rows)
         report["sheet"] = str(args.sheet)
     return report
+
+
+def _steadiness(args: argparse.Namespace) -> Steadiness:
+    """The show's packaged far-field steadiness, or --steady-s (0: answers shown as they are)."""
+    from installation.core.config import DisplayConfig
+
+    d = DisplayConfig()
+    settle = d.steady_s if args.steady_s is None else args.steady_s
+    if not 0 <= settle <= 60:
+        raise UserError(f"--steady-s {settle} must be within 0..60 seconds")
+    return Steadiness(settle, d.steady_near_px, d.steady_feather_px)
 
 
 def _as_onnx(name: str, path: Path, tmp: Path) -> Path:
@@ -196,7 +228,7 @@ def val_sequences(data: Path, n: int, size: int = 256, max_steps: int = 12) -> l
         # ink[k] must be what changed between sketches[k-1] and sketches[k]: with skipped steps, take the diff
         pairs = zip(sketches[:-1], sketches[1:], ink[1:], strict=True)
         ink = [ink[0]] + [((b < 128) & ~(a < 128)) | n_ for a, b, n_ in pairs]
-        out.append(Sequence(pack.ids[i], sketches, ink))
+        out.append(Sequence(pack.ids[i], sketches, ink, [VAL_PACE_S * k for k in range(len(sketches))]))
     return out
 
 
@@ -207,25 +239,27 @@ def session_sequences(size: int) -> list[Sequence]:
 
     out = []
     for path, s, canvas in session_canvases(size):
-        sketches, ink, prev = [], [], canvas.raster()
+        sketches, ink, times, prev = [], [], [], canvas.raster()
         for ev in s.events:
             apply_event(canvas, ev, 0.0)
             if ev.kind == "up":
                 now = canvas.raster()
                 sketches.append(now)
                 ink.append((now < 128) & ~(prev < 128))
+                times.append(float(ev.t))
                 prev = now
         if len(sketches) >= 2:
-            out.append(Sequence(path.stem, sketches, ink))
+            out.append(Sequence(path.stem, sketches, ink, times))
     return out
 
 
-def evaluate(
+def evaluate(  # noqa: PLR0913 - the inputs of one run
     model: Any,
     items: list[tuple[str, np.ndarray, np.ndarray]],
     person: list[bool],
     seqs_val: list[Sequence],
     seqs_sessions: list[Sequence],
+    steadiness: Steadiness,
 ) -> tuple[dict[str, Any], dict[str, list[np.ndarray]]]:
     size = model.input_size
     fit = _fitter(size)
@@ -237,8 +271,8 @@ def evaluate(
     t = torch.stack([to_tensor_rgb(tt) for tt in targets])
     m = torch.tensor(person)
     sharp = np.array([sharpness(o, tt) for o, tt in zip(outs, targets, strict=True)])
-    flick_sessions, session_answers = _flicker(model, seqs_sessions, fit)
-    flick_val, _ = _flicker(model, seqs_val, fit)
+    flick_sessions, session_answers, shown_sessions = _flicker(model, seqs_sessions, fit, steadiness)
+    flick_val, _, shown_val = _flicker(model, seqs_val, fit, steadiness)
     lattice = np.array([lattice_peak(o) for o in outs] + [lattice_peak(a) for a in session_answers])
     row: dict[str, Any] = {
         "model_name": model.name,
@@ -253,8 +287,17 @@ def evaluate(
         "lattice_peak_median": round(float(np.median(lattice)), 2),
         "lattice_peak_sessions_max": round(float(np.max(lattice[len(outs) :])), 2) if session_answers else None,
         "lattice_answers": len(lattice),
+        # held-out answers with more lattice than 10× and than their own target (patterned clipart has some)
+        "lattice_over_target_and_10": int(
+            sum(lattice_peak(o) > max(10.0, lattice_peak(tt)) for o, tt in zip(outs, targets, strict=True))
+        ),
         "flicker_sessions": round(flick_sessions, 5),
         "flicker_val": round(flick_val, 5),
+        # what the show puts on screen with its far-field steadiness (core/steady), in the sequences' own time
+        "flicker_sessions_shown": round(shown_sessions["flicker"], 5),
+        "flicker_val_shown": round(shown_val["flicker"], 5),
+        "shown_lag_sessions": round(shown_sessions["lag"], 5),
+        "shown_lag_val": round(shown_val["lag"], 5),
     }
     last_states = [fit(s.sketches[-1]) for s in seqs_sessions]
     return row, {"held_out": outs, "sessions": [model.run(s) for s in last_states]}
@@ -266,11 +309,14 @@ def _fitter(size: int):  # noqa: ANN202
     return functools.partial(_fit, size=size)
 
 
-def _flicker(model: Any, seqs: list[Sequence], fit: Any) -> tuple[float, list[np.ndarray]]:
-    """Mean far-field change over every consecutive pair of answers in the sequences; and all answers."""
-    values, answers = [], []
+def _flicker(
+    model: Any, seqs: list[Sequence], fit: Any, steadiness: Steadiness
+) -> tuple[float, list[np.ndarray], dict[str, float]]:
+    """Mean far-field change over every consecutive pair of answers in the sequences; all answers; and the same
+    change of what the show puts on screen (steadied in the sequences' own time) with its lag behind the answer."""
+    values, answers, shown_values, lags = [], [], [], []
     for seq in seqs:
-        prev = None
+        prev = prev_shown = None
         for sketch, ink in zip(seq.sketches, seq.ink, strict=True):
             a = model.run(fit(sketch))
             answers.append(a)
@@ -280,7 +326,40 @@ def _flicker(model: Any, seqs: list[Sequence], fit: Any) -> tuple[float, list[np
                 if v is not None:
                     values.append(v)
             prev = a
-    return (float(np.mean(values)) if values else 0.0), answers
+        seq_answers = answers[len(answers) - len(seq.sketches) :]
+        for shown, a, ink in zip(shown_sequence(seq, seq_answers, steadiness), seq_answers, seq.ink, strict=True):
+            lags.append(float(np.abs(shown.astype(np.float32) - a.astype(np.float32)).mean() / 255.0))
+            if prev_shown is not None:
+                ink_fit = ink if ink.shape[0] == a.shape[0] else cv2.resize(ink.astype(np.uint8), a.shape[:2]) > 0
+                v = far_flicker(prev_shown, shown, ink_fit)
+                if v is not None:
+                    shown_values.append(v)
+            prev_shown = shown
+    shown = {
+        "flicker": float(np.mean(shown_values)) if shown_values else 0.0,
+        "lag": float(np.mean(lags)) if lags else 0.0,
+    }
+    return (float(np.mean(values)) if values else 0.0), answers, shown
+
+
+def shown_sequence(seq: Sequence, answers: list[np.ndarray], s: Steadiness) -> list[np.ndarray]:
+    """What the show puts on screen at each state of `seq`, given the model's answers: each answer taken at
+    once near the ink that changed, the far field gliding towards the previous answer in between (core/steady),
+    as the inference worker does."""
+    out: list[np.ndarray] = []
+    shown: np.ndarray | None = None
+    for k, (a, ink) in enumerate(zip(answers, seq.ink, strict=True)):
+        if not s.on:
+            out.append(a)
+            continue
+        if shown is not None:
+            shown = steady.glide(shown, answers[k - 1], seq.times[k] - seq.times[k - 1], s)
+            ink_fit = ink if ink.shape[0] == a.shape[0] else cv2.resize(ink.astype(np.uint8), a.shape[:2]) > 0
+            shown = steady.arrive(shown, a, steady.near_weight(ink_fit, s))
+        else:
+            shown = steady.arrive(None, a, np.ones(a.shape[:2], np.float32))
+        out.append(steady.to_uint8(shown))
+    return out
 
 
 def _costs(models: list[Any], sketch: np.ndarray, calls: int) -> list[dict[str, float]]:

@@ -58,7 +58,7 @@ class FinishMixin:
             events=tuple(strokes_to_events(self.canvas)),
             canvas=self.cfg.canvas.size,
             sketch=self.canvas.raster(),
-            ai=ai.image if ai is not None else None,
+            ai=ai.model_image if ai is not None else None,
             camera=cam.image if cam is not None else None,
             paper=self.cfg.plotter.paper,
             margin_mm=self.cfg.plotter.margin_mm,
@@ -89,7 +89,7 @@ class FinishMixin:
             cv2.imwrite(str(folder / f"{stamp}-sketch.png"), self.canvas.raster())
             ai = self.answers.peek()
             if ai is not None:
-                cv2.imwrite(str(folder / f"{stamp}-ai.png"), ai.image[:, :, ::-1])
+                cv2.imwrite(str(folder / f"{stamp}-ai.png"), ai.model_image[:, :, ::-1])
             events = strokes_to_events(self.canvas)
             write_session(folder / f"{stamp}.jsonl", Session(self.cfg.canvas.size, tuple(events), "saved", stamp))
             log.info("saved %s/%s-*", folder, stamp)

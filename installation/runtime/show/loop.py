@@ -122,7 +122,7 @@ class Show(StartupMixin, CommandsMixin, GeneratorsMixin, FrameMixin, FinishMixin
         from installation.adapters.sd_notify import Notifier
         from installation.adapters.tablet import PenInput, PressureReader, find_pen_device
         from installation.runtime.frames_out import FrameWriter
-        from installation.runtime.pipeline import InferenceWorker
+        from installation.runtime.pipeline import InferenceWorker, display_steadiness
 
         model = self._model = self._open_model()
         sup_cfg = self.cfg.supervision
@@ -163,7 +163,7 @@ class Show(StartupMixin, CommandsMixin, GeneratorsMixin, FrameMixin, FinishMixin
         ndi_out = self._start_ndi()  # NDI sources for the rig (runtime/ndi_out.py), or None
 
         control, state_out = self._open_osc()
-        worker = InferenceWorker(model, self.sketches, self.answers, self.stop)
+        worker = InferenceWorker(model, self.sketches, self.answers, self.stop, display_steadiness(lambda: self.cfg))
         sup.add("inference", worker.serve)
         if self.generator != "pix2pix":
             self._request_steer(restart=True)
@@ -255,13 +255,14 @@ class Show(StartupMixin, CommandsMixin, GeneratorsMixin, FrameMixin, FinishMixin
                 ai = self._ai_source().take(timeout=0)
                 if ai is not None:
                     renderer.set_ai(ai.image, now)
-                    if self.adaptive is not None and self.generator == "pix2pix":
+                    if self.adaptive is not None and self.generator == "pix2pix" and not ai.settling:
                         stepped = self.adaptive.on_answer(ai.inference_ms)
                         if stepped is not None:  # every level was opened at start: swapped between two frames
                             model = self._model = stepped
                             worker.swap(stepped)
                             hud.model = stepped.name
-                    pending = ai if self.generator == "pix2pix" else None  # latency: pix2pix answers only
+                    if self.generator == "pix2pix" and not ai.settling:  # latency: answers to pen events only
+                        pending = ai
                 if clip is not None:
                     self._clip_step(clip, hud)
                 flip_t = self._compose_frame(pygame, renderer, hud, sup, camera, replay, mode, now, status_line)

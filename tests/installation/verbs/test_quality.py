@@ -80,6 +80,7 @@ def test_quality_command_compares_models_in_one_run(pack: Path, tmp_path: Path) 
     for row in (old, new):
         for key in ("l1", "ssim", "sharpness", "lattice_peak_max", "flicker_sessions", "flicker_val", "cost_p50_ms"):
             assert np.isfinite(row[key]), key
+        assert 0 <= row["flicker_sessions_shown"] <= row["flicker_sessions"] + 1e-6  # steadied: never more
     assert old["cost_vs_baseline"] == 1.0 and new["cost_vs_baseline"] > 0
     # the untrained transposed-convolution network already prints its lattice; the resize one does not
     assert old["lattice_peak_median"] > 10 * new["lattice_peak_median"]
@@ -94,3 +95,28 @@ def test_quality_command_bad_model_is_one_line(tmp_path: Path) -> None:
     assert r.returncode == 2 and "NAME=PATH" in r.stderr and "Traceback" not in r.stderr
     r = subprocess.run([*cmd, "--model", f"x={tmp_path / 'none.onnx'}"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "does not exist" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_shown_sequence_glides_far_from_the_stroke_and_takes_the_answer_near_it() -> None:
+    from installation.core.steady import Steadiness
+    from installation.verbs.quality import Sequence, shown_sequence
+
+    sketches, ink, answers = [], [], []
+    img = np.full((256, 256), 255, np.uint8)
+    for k in range(4):
+        new = np.zeros((256, 256), bool)
+        new[30 + 10 * k : 33 + 10 * k, 30:80] = True
+        img = img.copy()
+        img[new] = 0
+        sketches.append(img)
+        ink.append(new)
+        a = np.full((256, 256, 3), 40 if k % 2 else 220, np.uint8)  # a restless far field
+        a[img < 128] = 0
+        answers.append(a)
+    seq = Sequence("restless", sketches, ink, [0.0, 0.5, 1.0, 1.5])
+    shown = shown_sequence(seq, answers, Steadiness(settle_s=2.0))
+    far = [int(s[220, 220, 0]) for s in shown]
+    assert far[0] == 220 and all(abs(b - a) < 0.3 * 180 for a, b in zip(far, far[1:], strict=False))
+    for s, a, new in zip(shown, answers, ink, strict=True):
+        assert np.array_equal(s[new], a[new])  # the newest ink as answered
+    assert shown_sequence(seq, answers, Steadiness(settle_s=0.0)) == answers  # off: the answers themselves
