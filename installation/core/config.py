@@ -79,6 +79,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "sitter.target_minutes": (0.01, 24 * 60),
     "sitter.robot_speed_mm_s": (0.01, 100_000),
     "sitter.show_result_s": (0, DAY_S),
+    "sitter.give_up_robot_s": (0.1, DAY_S),
     "ndi.fps": (0, 1_000),
     "duet.pause_s": (0.05, 600),
     "duet.strokes_per_turn": (1, 64),
@@ -226,6 +227,8 @@ class SitterConfig:
     dark_below: float = 60.0
     leave_after_s: float = 1.5
     style: str = "portrait"
+    styles: list[str] = field(default_factory=list)  # a style per robot (core/sitter_styles.py); empty = `style`
+    give_up_robot_s: float = 60.0  # a robot silent this long mid-portrait is given up for that sitting
     stroke_budget: int = 600
     target_minutes: float = 5.0
     robot_speed_mm_s: float = 60.0
@@ -312,9 +315,9 @@ def load_config(venue: Path | None = None, overrides: list[str] | None = None) -
     """Packaged defaults, then the venue file, then `section.key=value` overrides; validated."""
     data = _read_toml(DEFAULTS_FILE, "packaged defaults")
     if venue is not None:
-        _merge(data, _read_toml(venue, "venue config"), str(venue))
+        _merge(data, _check_layer(_read_toml(venue, "venue config"), str(venue)), str(venue))
     for item in overrides or []:
-        _merge(data, _parse_override(item), f"override {_short(item)}")
+        _merge(data, _check_layer(_parse_override(item), f"override {_short(item)}"), f"override {_short(item)}")
     cfg = _build(AppConfig, data, "")
     _check_finite(cfg)
     _check_values(cfg)
@@ -373,6 +376,17 @@ def parse_value(raw: str, where: str) -> Any:
         raise UserError(f"{where}: the value is nested too deeply or too long to read") from None
 
 
+def _check_layer(layer: dict[str, Any], where: str) -> dict[str, Any]:
+    """What only the venue's own layer can get wrong: a list that was given but left empty."""
+    sitter = layer.get("sitter")
+    if isinstance(sitter, dict) and sitter.get("styles") == []:
+        raise UserError(
+            f'{where}: \'sitter.styles\' is empty: name a style per robot, e.g. ["quick", "portrait", "shaded"], '
+            "or leave the key out (every robot draws sitter.style)"
+        )
+    return layer
+
+
 def _merge(base: dict[str, Any], layer: dict[str, Any], where: str) -> None:
     for section, values in layer.items():
         if not isinstance(values, dict):
@@ -429,6 +443,9 @@ def _check_values(cfg: AppConfig) -> None:
     choice("input.source", cfg.input.source, SOURCES)
     choice("sitter.choose", cfg.sitter.choose, FACE_CHOICES)
     choice("sitter.style", cfg.sitter.style, SITTER_STYLES)
+    from installation.core.sitter_styles import assign_styles
+
+    assign_styles(cfg.plotter.robots or [cfg.plotter.robot], cfg.sitter.styles, cfg.sitter.style, SITTER_STYLES)
     choice("steer.generator", cfg.steer.generator, GENERATORS)
     if not cfg.steer.prompts:
         raise UserError("config 'steer.prompts' must hold at least one prompt (key P cycles through them)")

@@ -126,6 +126,12 @@ STATE: tuple[Address, ...] = (
     Address("/state/plotter/progress", "f", "Fraction of the job the robot has reported drawn, 0..1."),
     Address("/state/sitter/state", "s", "Sitter mode: idle, detecting, capturing, sketching, drawing, done, aborted."),
     Address("/state/sitter/guidance", "s", "Sitter mode: the guidance line shown on screen."),
+    Address(
+        "/state/sitter/robots",
+        "s",
+        "Sitter mode with plotter.robots: every robot as `N STYLE outcome drawn/planned` (outcome: idle, drawing, "
+        "done, given_up), separated by `; ` (absent with one).",
+    ),
     Address("/state/duet/state", "s", "Duet mode: artist (the artist's turn), thinking or drawing (the AI's turn)."),
     Address("/state/duet/turn", "i", "Duet mode: AI turns so far (the current one included)."),
     Address("/state/duet/strokes_per_turn", "i", "Duet mode: the most strokes the AI adds in one turn."),

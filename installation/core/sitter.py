@@ -124,12 +124,13 @@ class SitterMachine:
         self._go(DRAWING, t)
         return [Action("stream")]
 
-    def progress(self, t: float, drawn: int) -> list[Action]:
-        """The robot reports `drawn` paths on paper."""
+    def progress(self, t: float, drawn: int, ended: bool | None = None) -> list[Action]:
+        """The robot reports `drawn` paths on paper (several robots: their sum, with `ended` once every robot
+        has finished or been given up)."""
         if self.state != DRAWING:
             return []
         self.drawn = drawn
-        if drawn >= self.total:
+        if drawn >= self.total if ended is None else ended:
             self.portraits += 1
             self._go(DONE, t, "")
             return [Action("archive")]

@@ -2,7 +2,9 @@
 
 Files: drawing.svg (mm, drawing order), drawing.png (the paper as the robot drew it), portrait.png (the AI's
 answer to the finished drawing), strokes.json (each path with the second its acknowledgement arrived), and
-camera.jpg only when the venue turned `sitter.store_camera_frames` on.
+camera.jpg only when the venue turned `sitter.store_camera_frames` on. With several robots (`plotter.robots`) those
+are the lead robot's (meta.json `lead_robot`), and each robot's own paper is there too: drawing-N-STYLE.svg / .png
+and strokes-N-STYLE.json (N from 1 in the order of plotter.robots; only the paths it drew).
 """
 
 from __future__ import annotations
@@ -58,6 +60,18 @@ def record_files(
         if ok:
             files["camera.jpg"] = buf.tobytes()
     return files
+
+
+def robot_files(
+    n: int, style: str, paths_mm: list[np.ndarray], ack_s: list[float], paper_mm: tuple[float, float]
+) -> dict[str, bytes]:
+    """Robot `n`'s drawing in its style: the paths it drew, as SVG, the paper, and strokes with their times."""
+    files = record_files(paths_mm, ack_s, paper_mm, None, None)
+    return {
+        f"drawing-{n}-{style}.svg": to_svg(paths_mm, paper_mm, title=f"sitter portrait, robot {n}, {style}").encode(),
+        f"drawing-{n}-{style}.png": files["drawing.png"],
+        f"strokes-{n}-{style}.json": files["strokes.json"],
+    }
 
 
 def record_meta(settings: dict[str, Any], timings: dict[str, Any], model: str, counts: dict[str, Any]) -> dict:

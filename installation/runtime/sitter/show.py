@@ -1,10 +1,11 @@
 """Sitter mode: the robot draws the person in front of the camera, the screen morphs the AI's portrait with it.
 
 Wiring: camera (or a file replay) → vision worker (faces) → the pure state machine (installation/core/sitter.py)
-on the main thread → sketch worker (face sketcher + ordering) → PlotStreamer → robot bridge (an in-process
-simulator without hardware). The screen follows the robot's /robot/drawn acknowledgements, not the plan: each
-acknowledged path is added to the canvas and the partial drawing goes to the pix2pix worker, so the portrait
-morphs stroke by stroke as the pen moves. The finished pair goes to the archive; camera frames only when
+on the main thread → sketch worker (face sketcher + ordering, a plan per robot in its style) → a PlotStreamer per
+robot (robots.py) → the robot bridges (in-process simulators without hardware). The screen follows the lead
+robot's /robot/drawn acknowledgements, not the plan: each acknowledged path is added to the canvas and the
+partial drawing goes to the pix2pix worker, so the portrait morphs stroke by stroke as the pen moves. The finished
+pair goes to the archive (with several robots, each robot's drawing too); camera frames only when
 `sitter.store_camera_frames` is on (and then the headless frame files may show the preview too).
 """
 
@@ -18,16 +19,16 @@ from pathlib import Path
 
 import numpy as np
 
-from installation.adapters.plotter_link import RobotLink
-from installation.core.config import AppConfig
-from installation.core.errors import UserError
+from installation.core.config import SITTER_STYLES, AppConfig, parse_host_port
 from installation.core.frames import AIFrame, CameraFrame, SketchFrame
 from installation.core.plotpaths import PaperMapping, paper_size
 from installation.core.session import PenEvent, apply_event
 from installation.core.sitter import CAPTURING, DETECTING, DONE, DRAWING, IDLE, SKETCHING, Action, SitterMachine
+from installation.core.sitter_styles import assign_styles
 from installation.core.slots import LatestSlot
 from installation.core.strokes import Canvas
 from installation.runtime.metrics import MetricsRecorder
+from installation.runtime.sitter.robots import SitterRobots
 from installation.runtime.sitter.workers import Seen, SketchJob, SketchResult, SketchWorker, VisionWorker
 from installation.runtime.teardown import close_show_io
 
@@ -44,7 +45,7 @@ class SitterOptions:
     out_dir: Path | None = None
     source: Path | None = None  # image or video file; None = the camera in input.camera
     present_s: float | None = None  # a file image: seconds the sitter stays (None = all the time)
-    simulate: bool = False  # spawn the robot simulator in this process instead of using plotter.robot
+    simulate: bool = False  # robot simulators in this process (one per plotter.robots entry) instead of the bridges
     sim_speed: float = 1.0  # simulator pen speed as a multiple of sitter.robot_speed_mm_s
     until_done: bool = False  # stop after the first portrait is finished (and shown briefly) or aborted
     give_up_s: float | None = None  # with until_done: stop when no portrait has begun after this long
@@ -61,8 +62,9 @@ class Portrait:
     capture_t: float | None = None
     result_t: float | None = None
     sketch_s: float = 0.0
-    plan: object = None  # face_sketch.Plan
-    paths_mm: list[np.ndarray] = field(default_factory=list)
+    plan: object = None  # face_sketch.Plan (the first answering robot's)
+    plans: tuple = ()  # a plan per robot (None: that robot did not answer)
+    paths_mm: list[np.ndarray] = field(default_factory=list)  # the lead robot's (robots.py), shown on screen
     ack_t: list[float] = field(default_factory=list)
     still: np.ndarray | None = None
     frames_sketching: list[float] = field(default_factory=list)  # flip times while the sketcher ran
@@ -90,8 +92,8 @@ class SitterShow:
         self.portrait = Portrait()
         self.done: list[dict] = []  # summaries of finished or aborted portraits
         self.morph_log: list[tuple[int, int]] = []  # (paths on the canvas, paths the robot acknowledged)
-        self.streamer = None
-        self.link = RobotLink(("127.0.0.1", 0))  # replaced by the link to the real robot when run() starts
+        self.robots = SitterRobots([("127.0.0.1", 0)], [s.style])  # replaced by the real robots when run() starts
+        self.shown = 0  # the lead robot's paths on the canvas
         self.job = 0
         self.last_seen: Seen | None = None
         self.last_error = ""
@@ -116,18 +118,25 @@ class SitterShow:
         configure(list(self.cfg.ndi.extra_ips) if self.cfg.input.camera.startswith("ndi:") else [])
         return CameraWorker(self.cfg.input.camera, self.frames, self.stop)
 
-    def _robot(self):  # noqa: ANN202 - (address, simulator thread or None)
-        if self.opts.simulate:
+    @property
+    def streamer(self):  # noqa: ANN201 - the lead robot's PlotStreamer while a portrait is drawn, or None
+        return self.robots.streamer
+
+    def _robots(self):  # noqa: ANN202 - (addresses, styles, simulator threads)
+        p, s = self.cfg.plotter, self.cfg.sitter
+        names = p.robots or [p.robot]
+        styles = assign_styles(names, s.styles, s.style, SITTER_STYLES)
+        if self.opts.simulate:  # one simulator per robot: out/robot (the first, as with one robot), robot-2, ...
             from installation.runtime.sitter.workers import SimulatorThread
 
-            out = (self.opts.out_dir or Path("out/sitter")) / "robot"
-            speed = self.cfg.sitter.robot_speed_mm_s * self.opts.sim_speed
-            sim = SimulatorThread(out, self.cfg.plotter.paper, speed, self.stop)
-            return sim.address, sim
-        host, _, port = self.cfg.plotter.robot.rpartition(":")
-        if not port.isdigit():
-            raise UserError(f"config plotter.robot {self.cfg.plotter.robot!r} must be HOST:PORT")
-        return (host, int(port)), None
+            root = self.opts.out_dir or Path("out/sitter")
+            speed = s.robot_speed_mm_s * self.opts.sim_speed
+            sims = [
+                SimulatorThread(root / ("robot" if i == 0 else f"robot-{i + 1}"), p.paper, speed, self.stop)
+                for i in range(len(names))
+            ]
+            return [sim.address for sim in sims], styles, sims
+        return [parse_host_port(n, "plotter.robots[]" if p.robots else "plotter.robot") for n in names], styles, []
 
     # -- the loop -------------------------------------------------------------------------------------------
     def run(self) -> dict[str, object]:
@@ -140,9 +149,11 @@ class SitterShow:
         model = helper._open_model()
         self.model_name = model.name
         source = self._source()
-        robot, sim = self._robot()
+        robots, styles, sims = self._robots()
         p = self.cfg.plotter
-        self.link = RobotLink(robot, window=p.window, new_sheet=p.new_sheet)
+        self.robots = SitterRobots(
+            robots, styles, window=p.window, new_sheet=p.new_sheet, give_up_s=self.cfg.sitter.give_up_robot_s
+        )
         surface = helper._open_display()
         self.renderer = Renderer(surface, self.cfg.display)
         self.renderer.set_layout("side")
@@ -158,20 +169,18 @@ class SitterShow:
         threads = [
             InferenceWorker(model, self.sketches, self.answers, self.stop),
             VisionWorker(self.cfg, self.frames, self.seen, self.stop),
-            SketchWorker(self.cfg, self.jobs, self.results, self.stop, robot),
+            SketchWorker(self.cfg, self.jobs, self.results, self.stop, robots, styles),
             source,
+            *sims,
         ]
-        if sim is not None:
-            threads.append(sim)
         self.sketcher = threads[2]
         for th in threads:
             th.start()
         log.info(
-            "sitter mode: model %s on %s, robot %s:%d, style %s",
+            "sitter mode: model %s on %s, robots %s",
             model.name,
             model.provider,
-            *robot,
-            self.cfg.sitter.style,
+            ", ".join(f"{run.name} ({run.style})" for run in self.robots.runs),
         )
         t_start = time.monotonic()
         from installation.adapters.sd_notify import Notifier
@@ -220,15 +229,15 @@ class SitterShow:
         finally:
             notify.stopping()
             self.stop.set()
-            if self.streamer is not None:
-                self.streamer.cancel()
+            self.robots.cancel()
             close_show_io(threads, control, state_out, frames_out, surface)
             notify.close()
         summary = self.metrics.summary(time.monotonic() - t_start)
         summary.update(
             provider=model.provider,
             model=model.name,
-            robot=f"{robot[0]}:{robot[1]}" + (" (in-process simulator)" if sim is not None else ""),
+            robot=self.robots.runs[0].name + (" (in-process simulator)" if sims else ""),
+            robots=[f"{run.name} {run.style}" for run in self.robots.runs],
             portraits=self.done,
             inference_calls=threads[0].calls,
             frames_judged=threads[1].frames_judged,
@@ -269,7 +278,7 @@ class SitterShow:
                 elif ev.key == pygame.K_h:
                     self.renderer.hud = not self.renderer.hud
                 elif ev.key == pygame.K_n:  # a fresh sheet is on the plotter
-                    self.link.command("paper")
+                    self.robots.command("paper")
 
     def _command(self, address: str, now: float, state_out) -> None:  # noqa: ANN001
         if address == "/sitter/start":
@@ -279,7 +288,7 @@ class SitterShow:
         elif address == "/ping" and state_out is not None:
             state_out.pong()
         elif address in ("/plotter/pause", "/plotter/resume", "/plotter/paper"):
-            if not self.link.command(address.rsplit("/", 1)[1]):
+            if not self.robots.command(address.rsplit("/", 1)[1]):
                 self.last_error = f"{address}: no portrait is being drawn"
         else:
             self.last_error = f"{address} is not available in sitter mode"
@@ -300,7 +309,7 @@ class SitterShow:
         result = self.results.take(timeout=0)
         if result is not None and result.job == self.job:
             self._sketched(result, now)
-        if self.streamer is not None:
+        if self.robots.begun:
             self._follow_robot(now)
         if self.archive_due is not None:
             ai = self.answers.peek()
@@ -318,8 +327,7 @@ class SitterShow:
             elif a.kind == "stream":
                 self._stream(now)
             elif a.kind == "cancel":
-                if self.streamer is not None:
-                    self.streamer.cancel()
+                self.robots.cancel()
                 self._close_portrait("aborted", a.detail)
             elif a.kind == "archive":
                 self.archive_due = now
@@ -352,7 +360,11 @@ class SitterShow:
             self.last_error = result.error
             self._act(self.machine.sketched(now, 0, result.error), now)
             return
+        p.plans = result.plans or (result.plan,)
         p.paths_mm = result.plan.paths_mm
+        for run, plan in zip(self.robots.runs, p.plans, strict=True):
+            if plan is not None and len(self.robots.runs) > 1:
+                log.info("sitter: robot %d (%s) draws %s: %d paths", run.n, run.name, run.style, len(plan.paths_mm))
         log.info(
             "sitter: %d paths planned (of %d), pen-down %.0f mm, pen-up %.0f mm, about %.1f min; sketch %.2f s",
             len(p.paths_mm),
@@ -362,50 +374,71 @@ class SitterShow:
             result.plan.estimated_s / 60,
             result.sketch_s,
         )
-        self._act(self.machine.sketched(now, len(p.paths_mm)), now)
+        total = sum(len(pl.paths_mm) for pl in p.plans if pl is not None)
+        self._act(self.machine.sketched(now, total), now)
 
     def _stream(self, now: float) -> None:
         self._clear_drawing(now)
-        # a new job (its own id, numbered from 0); an earlier portrait's job still streaming is cancelled
-        self.streamer = self.link.start(self.portrait.paths_mm, replace=True)
-        self.streamer.start()
+        # a new job per robot (its own id, numbered from 0); an earlier portrait's job still streaming is cancelled
+        self.robots.begin(self.portrait.plans)
+        self._follow_lead(now)
+
+    def _follow_lead(self, now: float) -> None:
+        """The screen shows the lead robot: its plan and acknowledgements are the portrait's."""
+        lead = self.robots.lead
+        self.portrait.paths_mm, self.portrait.ack_t = lead.paths_mm, lead.ack_t
+        self.shown = 0
 
     def _follow_robot(self, now: float) -> None:
-        """Add each path the robot acknowledges as drawn to the canvas; the partial drawing goes to the model."""
-        drawn = self.streamer.drawn
-        shown = len(self.portrait.ack_t)
-        if drawn <= shown:
-            return
-        inv = 1.0 / self.mapping.scale
-        for i in range(shown, drawn):
-            pts = (self.portrait.paths_mm[i] - self.mapping.offset()) * inv  # mm → canvas pixels
-            for c in (self.canvas, self.screen_canvas):
-                apply_event(c, PenEvent("down", 0.0, *pts[0], PRESSURE), now)
-                for x, y in pts[1:]:
-                    apply_event(c, PenEvent("move", 0.0, x, y, PRESSURE), now)
-                apply_event(c, PenEvent("up", 0.0), now)
-            self.portrait.ack_t.append(now)
-        self.morph_log.append((len(self.canvas.strokes), self.streamer.drawn))
-        self.sketches.put(SketchFrame(self.canvas.version, now, self.canvas.raster()))
-        self._panel(self.screen_canvas.raster(), camera=False)
-        self._act(self.machine.progress(now, drawn), now)
+        """Take in every robot's acknowledgements; each path the lead robot acknowledges as drawn is added to the
+        canvas and the partial drawing goes to the model. The sitting ends when every robot has finished or has
+        been given up (all given up: aborted)."""
+        if self.robots.poll(now):  # the lead was given up: the screen starts again from the next robot's paper
+            self._clear_drawing(now)
+            self._follow_lead(now)
+        lead = self.robots.lead
+        drawn = len(lead.ack_t)
+        if drawn > self.shown:
+            inv = 1.0 / self.mapping.scale
+            for i in range(self.shown, drawn):
+                pts = (lead.paths_mm[i] - self.mapping.offset()) * inv  # mm → canvas pixels
+                for c in (self.canvas, self.screen_canvas):
+                    apply_event(c, PenEvent("down", 0.0, *pts[0], PRESSURE), now)
+                    for x, y in pts[1:]:
+                        apply_event(c, PenEvent("move", 0.0, x, y, PRESSURE), now)
+                    apply_event(c, PenEvent("up", 0.0), now)
+            self.shown = drawn
+            self.morph_log.append((len(self.canvas.strokes), lead.streamer.drawn if lead.streamer else drawn))
+            self.sketches.put(SketchFrame(self.canvas.version, now, self.canvas.raster()))
+            self._panel(self.screen_canvas.raster(), camera=False)
+        if self.robots.ended and not self.robots.any_done:
+            who = "the robots" if len(self.robots.runs) > 1 else "the robot"
+            self._act(self.machine.abort(now, f"{who} stopped answering"), now)
+        else:
+            self._act(self.machine.progress(now, self.robots.drawn, self.robots.ended), now)
 
     def _archive(self, ai: AIFrame | None) -> None:
         from installation.runtime.archive import Archive
-        from installation.runtime.sitter.record import record_files, record_meta
+        from installation.runtime.sitter.record import record_files, record_meta, robot_files
 
         self.archive_due = None
         p = self.portrait
         summary = self._close_portrait("done", "")
+        t0 = p.capture_t or 0.0
         files = record_files(
-            p.paths_mm,
-            [t - (p.capture_t or 0.0) for t in p.ack_t],
+            p.paths_mm[: len(p.ack_t)],
+            [t - t0 for t in p.ack_t],
             self.paper,
             ai.image if ai is not None else None,
             p.still,
         )
         settings = {"sitter": vars(self.cfg.sitter).copy(), "plotter": vars(self.cfg.plotter).copy()}
         meta = record_meta(settings, summary["timings"], self.model_name, summary["counts"])
+        if len(self.robots.runs) > 1:  # each robot's own drawing, named by its number and style
+            for run in self.robots.runs:
+                drawn = run.paths_mm[: len(run.ack_t)]
+                files.update(robot_files(run.n, run.style, drawn, [t - t0 for t in run.ack_t], self.paper))
+            meta["robots"], meta["lead_robot"] = summary["robots"], self.robots.lead.n
         root = self.cfg.resolve(self.cfg.sitter.archive)
         archive = Archive(root, self.cfg.sitter.store_camera_frames)
         p.archived = archive.save("sitter", files, meta)  # never raises: failures are logged and counted
@@ -447,6 +480,10 @@ class SitterShow:
                 "estimated_min": round(getattr(plan, "estimated_s", 0.0) / 60, 2),
             },
         }
+        if self.robots.begun:
+            summary["robots"] = self.robots.summary(p.capture_t)
+            last = [r["last_stroke_s"] for r in summary["robots"] if r["outcome"] == "done"]
+            summary["timings"]["all_robots_finished_s"] = max(last) if last and self.robots.ended else None
         self.done.append(summary)
         self.result_shown_t = time.monotonic()
         log.info("sitter: portrait %s %s %s", outcome, reason, summary)
@@ -466,9 +503,7 @@ class SitterShow:
         self.renderer.clear_ai()
 
     def _reset(self) -> None:
-        if self.streamer is not None and self.streamer.is_alive():
-            self.streamer.cancel()
-        self.streamer = None
+        self.robots.reset()
         self.archive_due = None
         self.renderer.clear_ai()
 
@@ -508,7 +543,7 @@ class SitterShow:
         from installation.adapters.display import HudInfo
 
         hud = HudInfo(self.metrics.recent_fps(), 0.0, 0.0, "", self.model_name, f"sitter: {self.machine.state}")
-        self.renderer.draw(now, hud, banner=self.machine.guidance(now))
+        self.renderer.draw(now, hud, banner=self._guidance(now))
         self._draw_countdown(now)
 
     def _draw_countdown(self, now: float) -> None:
@@ -522,13 +557,19 @@ class SitterShow:
             x, y, w, h = self.renderer.panels.draw
             self.renderer.surface.blit(img, (x + (w - img.get_width()) // 2, y + (h - img.get_height()) // 2))
 
+    def _guidance(self, now: float) -> str:
+        """The screen's line; while several robots draw, each robot's progress."""
+        if self.machine.state == DRAWING and len(self.robots.runs) > 1 and self.robots.begun:
+            return self.robots.progress_line()
+        return self.machine.guidance(now)
+
     def _state(self) -> dict[str, object]:
         return {
             "fps": round(self.metrics.recent_fps(), 2),
             "mode": f"sitter/{self.machine.state}",
-            **self.link.state(),
+            **self.robots.state(),
             "sitter/state": self.machine.state,
-            "sitter/guidance": self.machine.guidance(time.monotonic()),
+            "sitter/guidance": self._guidance(time.monotonic()),
             "error": self.last_error,
         }
 

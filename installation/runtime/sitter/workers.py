@@ -43,9 +43,10 @@ class SketchJob:
 @dataclass(frozen=True)
 class SketchResult:
     job: int
-    plan: Plan | None
-    sketch_s: float  # sketcher + ordering wall time
+    plan: Plan | None  # the first answering robot's plan
+    sketch_s: float  # sketcher + ordering wall time (every style)
     error: str = ""
+    plans: tuple[Plan | None, ...] = ()  # per robot, in the order of the robots; None: that robot did not answer
 
 
 class VisionWorker(threading.Thread):
@@ -81,7 +82,7 @@ class VisionWorker(threading.Thread):
 
 
 class SketchWorker(threading.Thread):
-    """A face crop → an ordered plan of plotter paths, once the robot answers."""
+    """A face crop → an ordered plan of plotter paths per robot (each in its robot's style), once they answer."""
 
     def __init__(
         self,
@@ -89,15 +90,15 @@ class SketchWorker(threading.Thread):
         jobs: LatestSlot[SketchJob],
         out: LatestSlot[SketchResult],
         stop: threading.Event,
-        robot: tuple[str, int],
+        robots: list[tuple[str, int]],
+        styles: list[str],
     ) -> None:
         super().__init__(name="sketcher", daemon=True)
-        self.cfg, self.jobs, self.out, self.stop, self.robot = cfg, jobs, out, stop, robot
+        self.cfg, self.jobs, self.out, self.stop = cfg, jobs, out, stop
+        self.robots, self.styles = robots, styles
         self.busy = False
 
     def run(self) -> None:
-        from installation.adapters.plotter_link import probe_robot
-
         _lower_priority(5)  # the display thread comes first; a portrait may take a few frames longer
         while not self.stop.is_set():
             job = self.jobs.take(timeout=0.05)
@@ -106,29 +107,60 @@ class SketchWorker(threading.Thread):
             self.busy = True
             t0 = time.perf_counter()
             try:
-                s, p = self.cfg.sitter, self.cfg.plotter
-                mapping = PaperMapping(self.cfg.canvas.size, paper_size(p.paper), p.margin_mm)
-                plan = sketch_for_time(
-                    job.crop,
-                    STYLES[s.style],
-                    self.cfg.canvas.size,
-                    mapping,
-                    s.stroke_budget,
-                    s.target_minutes * 60,
-                    s.robot_speed_mm_s,
-                    seed=job.job,
-                )
-                sketch_s = time.perf_counter() - t0
-                if probe_robot(self.robot, timeout_s=2.0) is None:
-                    msg = f"the robot at {self.robot[0]}:{self.robot[1]} does not answer: start a bridge"
-                    self.out.put(SketchResult(job.job, None, sketch_s, msg))
-                else:
-                    self.out.put(SketchResult(job.job, plan, sketch_s))
+                self.out.put(self._sketch(job, t0))
             except Exception as e:  # a bad picture must not end the show: the machine aborts and resets
                 log.exception("sketching failed")
                 self.out.put(SketchResult(job.job, None, time.perf_counter() - t0, f"sketching failed: {e}"))
             finally:
                 self.busy = False
+
+    def _sketch(self, job: SketchJob, t0: float) -> SketchResult:
+        s, p = self.cfg.sitter, self.cfg.plotter
+        mapping = PaperMapping(self.cfg.canvas.size, paper_size(p.paper), p.margin_mm)
+        plans: dict[str, Plan] = {}
+        for style in dict.fromkeys(self.styles):  # each style once, in the robots' order
+            plans[style] = sketch_for_time(
+                job.crop,
+                STYLES[style],
+                self.cfg.canvas.size,
+                mapping,
+                s.stroke_budget,
+                s.target_minutes * 60,
+                s.robot_speed_mm_s,
+                seed=job.job,
+            )
+        sketch_s = time.perf_counter() - t0
+        answers = _probe_all(self.robots)
+        if not any(answers):
+            if len(self.robots) == 1:
+                msg = f"the robot at {self.robots[0][0]}:{self.robots[0][1]} does not answer: start a bridge"
+            else:
+                names = ", ".join(f"{h}:{port}" for h, port in self.robots)
+                msg = f"none of the robots ({names}) answers: start their bridges"
+            return SketchResult(job.job, None, sketch_s, msg)
+        for (h, port), ok in zip(self.robots, answers, strict=True):
+            if not ok:
+                log.warning("sitter: the robot at %s:%d does not answer: the others draw this sitter", h, port)
+        per_robot = tuple(plans[st] if ok else None for st, ok in zip(self.styles, answers, strict=True))
+        first = next(pl for pl in per_robot if pl is not None)
+        return SketchResult(job.job, first, sketch_s, plans=per_robot)
+
+
+def _probe_all(robots: list[tuple[str, int]]) -> list[bool]:
+    """Which robots answer a hello within 2 s, asked all at once."""
+    from installation.adapters.plotter_link import probe_robot
+
+    answers = [False] * len(robots)
+
+    def ask(i: int) -> None:
+        answers[i] = probe_robot(robots[i], timeout_s=2.0) is not None
+
+    threads = [threading.Thread(target=ask, args=(i,), daemon=True) for i in range(len(robots))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(5.0)
+    return answers
 
 
 def _lower_priority(nice: int) -> None:
@@ -140,7 +172,8 @@ def _lower_priority(nice: int) -> None:
 
 
 class SimulatorThread(threading.Thread):
-    """The robot simulator (bridges/simulator.py) in this process, on an ephemeral loopback port."""
+    """The robot simulator (bridges/simulator.py) in this process, on an ephemeral loopback port (one per robot
+    with `plotter.robots`)."""
 
     def __init__(self, out: Path, paper: str, speed_mm_s: float, stop: threading.Event) -> None:
         super().__init__(name="robot-sim", daemon=True)
