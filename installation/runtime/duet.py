@@ -131,7 +131,7 @@ class DuetShow:
 
     def run(self) -> dict[str, object]:
         from installation.adapters.display import Renderer
-        from installation.runtime.pipeline import InferenceWorker
+        from installation.runtime.pipeline import InferenceWorker, display_steadiness
         from installation.runtime.show import Show, ShowOptions
 
         helper = Show.__new__(Show)  # reuse the spine's model, display and OSC openers
@@ -157,7 +157,8 @@ class DuetShow:
         clip_path = self.cfg.resolve(st.clip) if st.clip else None
         self.worker = DuetWorker(clip_path, d.size, d.cutouts, st.threads, self.requests, self.results, self.stop)
         self.worker.warm_prompt = self.prompt
-        threads: list[threading.Thread] = [InferenceWorker(model, self.sketches, self.answers, self.stop), self.worker]
+        worker = InferenceWorker(model, self.sketches, self.answers, self.stop, display_steadiness(lambda: self.cfg))
+        threads: list[threading.Thread] = [worker, self.worker]
         if sim is not None:
             threads.append(sim)
         for th in threads:
@@ -447,7 +448,7 @@ class DuetShow:
         ai = self.answers.take(timeout=0)
         if ai is not None:
             self.renderer.set_ai(ai.image, now)
-            self.ai_image = ai.image
+            self.ai_image = ai.model_image
 
     def _draw(self, now: float, ready: bool) -> None:
         from installation.adapters.display import HudInfo

@@ -141,7 +141,7 @@ class SitterShow:
     # -- the loop -------------------------------------------------------------------------------------------
     def run(self) -> dict[str, object]:
         from installation.adapters.display import Renderer
-        from installation.runtime.pipeline import InferenceWorker
+        from installation.runtime.pipeline import InferenceWorker, display_steadiness
         from installation.runtime.show import Show, ShowOptions
 
         helper = Show.__new__(Show)  # reuse the spine's model and display openers
@@ -167,7 +167,7 @@ class SitterShow:
         if control is not None:
             control.start()  # unsupervised here: its own thread
         threads = [
-            InferenceWorker(model, self.sketches, self.answers, self.stop),
+            InferenceWorker(model, self.sketches, self.answers, self.stop, display_steadiness(lambda: self.cfg)),
             VisionWorker(self.cfg, self.frames, self.seen, self.stop),
             SketchWorker(self.cfg, self.jobs, self.results, self.stop, robots, styles),
             source,
@@ -318,7 +318,8 @@ class SitterShow:
         ai = self.answers.take(timeout=0)
         if ai is not None and self.machine.state in (DRAWING, DONE):
             self.renderer.set_ai(ai.image, now)
-            self.pending_ai = ai
+            if not ai.settling:  # a glide step answers no new stroke
+                self.pending_ai = ai
 
     def _act(self, actions: list[Action], now: float) -> None:
         for a in actions:
@@ -429,7 +430,7 @@ class SitterShow:
             p.paths_mm[: len(p.ack_t)],
             [t - t0 for t in p.ack_t],
             self.paper,
-            ai.image if ai is not None else None,
+            ai.model_image if ai is not None else None,
             p.still,
         )
         settings = {"sitter": vars(self.cfg.sitter).copy(), "plotter": vars(self.cfg.plotter).copy()}
