@@ -41,6 +41,11 @@ def changed_ink(before: np.ndarray | None, after: np.ndarray) -> np.ndarray:
     return (before < INK_LEVEL) != (after < INK_LEVEL)
 
 
+def is_blank(sketch: np.ndarray) -> bool:
+    """No ink at all (a cleared page): its answer is shown at once, so no ghost of the last portrait lingers."""
+    return not bool((sketch < INK_LEVEL).any())
+
+
 def near_weight(changed: np.ndarray, steady: Steadiness) -> np.ndarray:
     """(S, S) float32 in 0..1: 1 within near_px of changed ink, falling to 0 across the feather."""
     if not changed.any():

@@ -121,6 +121,8 @@ class InferenceWorker(threading.Thread):
         if self._shown is not None and self._last is not None:  # glide towards the previous answer until now
             self._shown = steady.glide(self._shown, self._last.image, answer.done_t - self._shown_t, s)
         before = self._last_image if self._shown is not None else None  # None after a swap: shown at once
+        if steady.is_blank(sketch):  # a cleared page: no ghost of the last portrait
+            before = None
         weight = steady.near_weight(steady.changed_ink(before, sketch), s)
         self._shown = steady.arrive(self._shown, answer.image, weight)
         self._shown_t, self._settling = answer.done_t, True

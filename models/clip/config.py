@@ -59,7 +59,15 @@ MEDIUM = ClipConfig(
     text_heads=4,
 )  # fmt: skip
 MEDIUM_JUDGE = dataclasses.replace(MEDIUM, widths=(24, 48, 96, 192))
-PRESETS = {"small": ClipConfig(), "tiny": TINY, "medium": MEDIUM, "medium-judge": MEDIUM_JUDGE}
+# The CPU pair's judge (no GPU lent): the small recipe 1.25× wider, so it too differs from the default in width
+SMALL_JUDGE = ClipConfig(widths=(20, 40, 80, 160))
+PRESETS = {
+    "small": ClipConfig(),
+    "small-judge": SMALL_JUDGE,
+    "tiny": TINY,
+    "medium": MEDIUM,
+    "medium-judge": MEDIUM_JUDGE,
+}
 
 
 def preset(name: str) -> ClipConfig:

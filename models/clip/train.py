@@ -37,7 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 avoids spin-waits on a busy CPU)")
     parser.add_argument("--eval-every", type=int, default=300, help="steps between held-out scores")
     parser.add_argument("--tiny", action="store_true", help="the tiny test config (for smoke runs)")
-    parser.add_argument("--config", default="small", help="small, medium, medium-judge or tiny (models/clip/config.py)")
+    parser.add_argument(
+        "--config", default="small", help="small, small-judge, medium, medium-judge or tiny (models/clip/config.py)"
+    )
     parser.add_argument("--stroke-views", type=Path, help="renders from models.clip.stroke_views (steering's look)")
     parser.add_argument("--stroke-p", type=float, default=0.3, help="share of a batch drawn from --stroke-views")
     parser.add_argument("--enrich-p", type=float, default=0.5, help="share of captions varied (synonyms, plurals)")

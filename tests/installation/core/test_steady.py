@@ -100,3 +100,8 @@ def test_a_one_answer_excursion_far_from_the_pen_is_damped(jump: int, rate: floa
     excursion = float(shown.max())
     assert excursion <= steady.far_alpha(dt, s) * jump + 1e-3
     assert excursion < jump  # never the whole jump
+
+
+def test_only_a_page_without_ink_is_blank() -> None:
+    assert steady.is_blank(_sketch())
+    assert not steady.is_blank(_sketch(strokes=((10, 10),)))

@@ -101,3 +101,16 @@ def test_a_resting_canvas_settles_onto_the_answer_with_settling_frames(stop: thr
     n = worker.settling_frames
     time.sleep(0.3)
     assert worker.settling_frames == n  # settled: nothing more is handed on
+
+
+def test_a_cleared_page_is_shown_at_once_with_no_ghost_of_the_last_portrait(stop: threading.Event) -> None:
+    worker, sketches, answers = _start(Steadiness(settle_s=5.0), stop)
+    _draw(sketches, answers, 3)
+    sketches.put(SketchFrame(99, time.monotonic(), np.full((256, 256), 255, np.uint8)))
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        f = answers.take(timeout=1)
+        if f is not None and not f.settling and f.seq == 99:
+            assert np.array_equal(f.image, f.model_image)  # the blank page's answer, whole
+            return
+    raise AssertionError("no answer to the cleared page")
