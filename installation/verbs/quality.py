@@ -406,6 +406,7 @@ def write_sheet(
 
 def _machine() -> dict[str, Any]:
     import os
-    import platform
 
-    return {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(), "load": os.getloadavg()}
+    from installation.verbs.bench import machine
+
+    return {**machine(), "load": os.getloadavg()}  # the CPU's model name, as every bench record has it
