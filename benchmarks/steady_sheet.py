@@ -29,7 +29,7 @@ TILE = 160
 def sheet(model_path: Path, session: str, first: int, count: int, settle_s: float | None) -> np.ndarray:
     """(H, W, 3) BGR: five rows of `count` tiles from state `first` of the embedded session `session`."""
     from installation.core.config import DisplayConfig
-    from installation.core.steady import Steadiness
+    from installation.core.steady import from_display
     from installation.runtime.inference import RuntimeSettings, open_model
     from installation.verbs.quality import session_sequences, shown_sequence
 
@@ -38,8 +38,7 @@ def sheet(model_path: Path, session: str, first: int, count: int, settle_s: floa
         raise UserError(f"--session {session!r} is not an embedded session (there are: {', '.join(sorted(seqs))})")
     seq = seqs[session]
     model = open_model(model_path, None, RuntimeSettings(providers=("cpu",), intra_op_threads=1))
-    d = DisplayConfig()
-    s = Steadiness(d.steady_s if settle_s is None else settle_s, d.steady_near_px, d.steady_feather_px)
+    s = from_display(DisplayConfig(), settle_s)
     answers = [model.run(sk) for sk in seq.sketches]
     shown = shown_sequence(seq, answers, s)
     ks = list(range(max(1, first), min(len(seq.sketches), first + count)))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -25,24 +26,37 @@ SETTLED_LEVEL = 1.0  # grey levels: a shown image this close to the answer every
 
 @dataclass(frozen=True, slots=True)
 class Steadiness:
-    settle_s: float = 1.0  # time constant of the far field's glide; 0: off (every answer shown as it is)
-    near_px: float = 24.0  # at 256²: within this distance of changed ink the answer is taken at once
-    feather_px: float = 16.0  # at 256²: the soft edge beyond near_px
+    """The packaged values are the config's `display.steady_*` (`from_display`)."""
+
+    settle_s: float  # time constant of the far field's glide; 0: off (every answer shown as it is)
+    near_px: float  # at 256²: within this distance of changed ink the answer is taken at once
+    feather_px: float  # at 256²: the soft edge beyond near_px
 
     @property
     def on(self) -> bool:
         return self.settle_s > 0
 
 
+OFF = Steadiness(0.0, 0.0, 0.0)
+
+
+def from_display(display: Any, settle_s: float | None = None) -> Steadiness:
+    """The steadiness a DisplayConfig asks for (`settle_s` given: that time constant instead)."""
+    settle = display.steady_s if settle_s is None else settle_s
+    return Steadiness(settle, display.steady_near_px, display.steady_feather_px)
+
+
 def changed_ink(before: np.ndarray | None, after: np.ndarray) -> np.ndarray:
-    """(S, S) bool: where ink was added or taken away between two sketches ((S, S) uint8); all if no before."""
-    if before is None or before.shape != after.shape:
+    """(S, S) bool: where ink was added or taken away between two sketches ((S, S) uint8). Everything when there
+    is no before (of this size), and when `after` is blank: a cleared page shows its answer at once, with no ghost
+    of the last portrait."""
+    if before is None or before.shape != after.shape or is_blank(after):
         return np.ones(after.shape[:2], dtype=bool)
     return (before < INK_LEVEL) != (after < INK_LEVEL)
 
 
 def is_blank(sketch: np.ndarray) -> bool:
-    """No ink at all (a cleared page): its answer is shown at once, so no ghost of the last portrait lingers."""
+    """No ink at all (a cleared page)."""
     return not bool((sketch < INK_LEVEL).any())
 
 
@@ -63,27 +77,22 @@ def far_alpha(dt: float, steady: Steadiness) -> float:
     return 1.0 - math.exp(-max(dt, 0.0) / steady.settle_s)
 
 
-def step(shown: np.ndarray | None, answer: np.ndarray, weight: np.ndarray | None, alpha: float) -> np.ndarray:
-    """The next shown image (S, S, 3) float32: `shown` moved towards `answer` ((S, S, 3) uint8) by
-    max(weight, alpha) per pixel (weight None: alpha everywhere). No shown image yet, or one of another size:
-    the answer itself."""
-    target = answer.astype(np.float32)
-    if shown is None or shown.shape != target.shape:
-        return target
-    if weight is None:
-        return shown + np.float32(alpha) * (target - shown)
-    a = np.maximum(weight, np.float32(alpha))[..., None]  # (S, S, 1)
-    return shown + a * (target - shown)
-
-
 def glide(shown: np.ndarray, target: np.ndarray, dt: float, steady: Steadiness) -> np.ndarray:
-    """`shown` after dt seconds of gliding towards `target` (the answer it was last given)."""
-    return step(shown, target, None, far_alpha(dt, steady))
+    """`shown` ((S, S, 3) float32) after dt seconds of gliding towards `target` ((S, S, 3) uint8, the answer it
+    was last given); of another size: the target itself."""
+    t = target.astype(np.float32)
+    if shown.shape != t.shape:
+        return t
+    return shown + np.float32(far_alpha(dt, steady)) * (t - shown)
 
 
 def arrive(shown: np.ndarray | None, answer: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """A new answer arrives: taken at once where weight is 1 (near the change), not yet elsewhere."""
-    return step(shown, answer, weight, 0.0)
+    """A new answer ((S, S, 3) uint8) arrives: taken at once where weight ((S, S), 0..1) is 1, near the change,
+    and not yet where it is 0. No shown image yet, or one of another size: the answer itself."""
+    t = answer.astype(np.float32)
+    if shown is None or shown.shape != t.shape:
+        return t
+    return shown + weight[..., None] * (t - shown)  # (S, S, 1) weights
 
 
 def settled(shown: np.ndarray, answer: np.ndarray) -> bool:

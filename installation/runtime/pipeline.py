@@ -27,17 +27,11 @@ from installation.core.slots import LatestSlot
 
 log = logging.getLogger(__name__)
 SETTLE_EVERY_S = 0.05  # glide steps while the canvas rests (20 a second)
-OFF = steady.Steadiness(settle_s=0.0)
 
 
 def display_steadiness(config: Callable[[], Any]) -> Callable[[], steady.Steadiness]:
     """Steadiness from the running show's config (read at every answer, so `/param display.steady_s` applies)."""
-
-    def current() -> steady.Steadiness:
-        d = config().display
-        return steady.Steadiness(d.steady_s, d.steady_near_px, d.steady_feather_px)
-
-    return current
+    return lambda: steady.from_display(config().display)
 
 
 class ImageModel(Protocol):
@@ -64,7 +58,7 @@ class InferenceWorker(threading.Thread):
         self.sketches = sketches
         self.answers = answers
         self.stop = stop
-        self.steadiness = steadiness or (lambda: OFF)  # read at every answer: /param takes effect at once
+        self.steadiness = steadiness or (lambda: steady.OFF)  # read at every answer: /param takes effect at once
         self.calls = 0
         self.skipped = 0
         self.settling_frames = 0
@@ -74,7 +68,6 @@ class InferenceWorker(threading.Thread):
         self._last: AIFrame | None = None  # the newest answer as the model gave it
         self._shown: np.ndarray | None = None  # (S, S, 3) float32: what was last handed on, while steadying
         self._shown_t = 0.0
-        self._settling = False
 
     def swap(self, model: ImageModel) -> None:
         """Answer with `model` from the next call on (built elsewhere); the current sketch is answered again."""
@@ -116,22 +109,20 @@ class InferenceWorker(threading.Thread):
         """The image to show for a new answer (uint8), or None to show the answer as it is (steadiness off)."""
         s = self.steadiness()
         if not s.on:
-            self._shown, self._settling = None, False
+            self._shown = None
             return None
         if self._shown is not None and self._last is not None:  # glide towards the previous answer until now
             self._shown = steady.glide(self._shown, self._last.image, answer.done_t - self._shown_t, s)
-        before = self._last_image if self._shown is not None else None  # None after a swap: shown at once
-        if steady.is_blank(sketch):  # a cleared page: no ghost of the last portrait
-            before = None
-        weight = steady.near_weight(steady.changed_ink(before, sketch), s)
+        # after a swap there is no last sketch: everything changed, the new model's answer is shown at once
+        weight = steady.near_weight(steady.changed_ink(self._last_image, sketch), s)
         self._shown = steady.arrive(self._shown, answer.image, weight)
-        self._shown_t, self._settling = answer.done_t, True
+        self._shown_t = answer.done_t
         return steady.to_uint8(self._shown)
 
     def _settle(self) -> None:
         """One glide step towards the newest answer while the canvas rests; the answer itself once settled."""
         last = self._last
-        if not self._settling or last is None or self._shown is None:
+        if last is None or self._shown is None or np.array_equal(self._shown, last.image):  # none, or settled
             return
         now = time.monotonic()
         s = self.steadiness()
@@ -140,6 +131,6 @@ class InferenceWorker(threading.Thread):
         done = not s.on or steady.settled(self._shown, last.image)
         image = last.image if done else steady.to_uint8(self._shown)
         if done:
-            self._shown, self._settling = last.image.astype(np.float32), False
+            self._shown = last.image.astype(np.float32)
         self.settling_frames += 1
         self.answers.put(replace(last, image=image, inference_ms=0.0, done_t=now, settling=True, answer=last.image))

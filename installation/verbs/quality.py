@@ -167,11 +167,9 @@ def _steadiness(args: argparse.Namespace) -> Steadiness:
     """The show's packaged far-field steadiness, or --steady-s (0: answers shown as they are)."""
     from installation.core.config import DisplayConfig
 
-    d = DisplayConfig()
-    settle = d.steady_s if args.steady_s is None else args.steady_s
-    if not 0 <= settle <= 60:
-        raise UserError(f"--steady-s {settle} must be within 0..60 seconds")
-    return Steadiness(settle, d.steady_near_px, d.steady_feather_px)
+    if args.steady_s is not None and not 0 <= args.steady_s <= 60:
+        raise UserError(f"--steady-s {args.steady_s} must be within 0..60 seconds")
+    return steady.from_display(DisplayConfig(), args.steady_s)
 
 
 def _as_onnx(name: str, path: Path, tmp: Path) -> Path:
@@ -274,6 +272,7 @@ def evaluate(  # noqa: PLR0913 - the inputs of one run
     flick_sessions, session_answers, shown_sessions = _flicker(model, seqs_sessions, fit, steadiness)
     flick_val, _, shown_val = _flicker(model, seqs_val, fit, steadiness)
     lattice = np.array([lattice_peak(o) for o in outs] + [lattice_peak(a) for a in session_answers])
+    held_out_lattice = lattice[: len(outs)]
     row: dict[str, Any] = {
         "model_name": model.name,
         "l1": round(l1(y, t), 4),
@@ -289,7 +288,7 @@ def evaluate(  # noqa: PLR0913 - the inputs of one run
         "lattice_answers": len(lattice),
         # held-out answers with more lattice than 10× and than their own target (patterned clipart has some)
         "lattice_over_target_and_10": int(
-            sum(lattice_peak(o) > max(10.0, lattice_peak(tt)) for o, tt in zip(outs, targets, strict=True))
+            sum(p > max(10.0, lattice_peak(tt)) for p, tt in zip(held_out_lattice, targets, strict=True))
         ),
         "flicker_sessions": round(flick_sessions, 5),
         "flicker_val": round(flick_val, 5),
@@ -316,48 +315,49 @@ def _flicker(
     change of what the show puts on screen (steadied in the sequences' own time) with its lag behind the answer."""
     values, answers, shown_values, lags = [], [], [], []
     for seq in seqs:
-        prev = prev_shown = None
-        for sketch, ink in zip(seq.sketches, seq.ink, strict=True):
-            a = model.run(fit(sketch))
-            answers.append(a)
-            if prev is not None:
-                ink_fit = ink if ink.shape[0] == a.shape[0] else cv2.resize(ink.astype(np.uint8), a.shape[:2]) > 0
-                v = far_flicker(prev, a, ink_fit)
-                if v is not None:
-                    values.append(v)
-            prev = a
-        seq_answers = answers[len(answers) - len(seq.sketches) :]
-        for shown, a, ink in zip(shown_sequence(seq, seq_answers, steadiness), seq_answers, seq.ink, strict=True):
-            lags.append(float(np.abs(shown.astype(np.float32) - a.astype(np.float32)).mean() / 255.0))
-            if prev_shown is not None:
-                ink_fit = ink if ink.shape[0] == a.shape[0] else cv2.resize(ink.astype(np.uint8), a.shape[:2]) > 0
-                v = far_flicker(prev_shown, shown, ink_fit)
-                if v is not None:
-                    shown_values.append(v)
-            prev_shown = shown
-    shown = {
+        seq_answers = [model.run(fit(sketch)) for sketch in seq.sketches]
+        shown = shown_sequence(seq, seq_answers, steadiness)
+        answers += seq_answers
+        values += _far_changes(seq_answers, seq.ink)
+        shown_values += _far_changes(shown, seq.ink)
+        lags += [
+            float(np.abs(v.astype(np.float32) - a.astype(np.float32)).mean() / 255.0)
+            for v, a in zip(shown, seq_answers, strict=True)
+        ]
+    on_screen = {
         "flicker": float(np.mean(shown_values)) if shown_values else 0.0,
         "lag": float(np.mean(lags)) if lags else 0.0,
     }
-    return (float(np.mean(values)) if values else 0.0), answers, shown
+    return (float(np.mean(values)) if values else 0.0), answers, on_screen
+
+
+def _far_changes(images: list[np.ndarray], ink: list[np.ndarray]) -> list[float]:
+    """far_flicker between each image and the next, far from the stroke added between them."""
+    out = []
+    for before, after, new in zip(images, images[1:], ink[1:], strict=False):
+        v = far_flicker(before, after, _ink_at(new, after.shape[0]))
+        if v is not None:
+            out.append(v)
+    return out
+
+
+def _ink_at(ink: np.ndarray, side: int) -> np.ndarray:
+    """An (S, S) bool ink mask at side × side."""
+    return ink if ink.shape[0] == side else cv2.resize(ink.astype(np.uint8), (side, side)) > 0
 
 
 def shown_sequence(seq: Sequence, answers: list[np.ndarray], s: Steadiness) -> list[np.ndarray]:
     """What the show puts on screen at each state of `seq`, given the model's answers: each answer taken at
     once near the ink that changed, the far field gliding towards the previous answer in between (core/steady),
     as the inference worker does."""
+    if not s.on:
+        return list(answers)
     out: list[np.ndarray] = []
     shown: np.ndarray | None = None
     for k, (a, ink) in enumerate(zip(answers, seq.ink, strict=True)):
-        if not s.on:
-            out.append(a)
-            continue
         if shown is not None:
             shown = steady.glide(shown, answers[k - 1], seq.times[k] - seq.times[k - 1], s)
-            ink_fit = ink if ink.shape[0] == a.shape[0] else cv2.resize(ink.astype(np.uint8), a.shape[:2]) > 0
-            shown = steady.arrive(shown, a, steady.near_weight(ink_fit, s))
-        else:
-            shown = steady.arrive(None, a, np.ones(a.shape[:2], np.float32))
+        shown = steady.arrive(shown, a, steady.near_weight(_ink_at(ink, a.shape[0]), s))
         out.append(steady.to_uint8(shown))
     return out
 

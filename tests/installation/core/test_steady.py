@@ -28,6 +28,7 @@ def test_changed_ink_sees_ink_added_and_taken_away_and_everything_without_a_befo
     assert not changed[128, 128]
     assert steady.changed_ink(None, b).all()
     assert steady.changed_ink(_sketch(128), b).all()  # another size: nothing to compare with
+    assert steady.changed_ink(a, _sketch()).all()  # a cleared page: everything changed, shown at once
 
 
 def test_near_weight_is_one_near_the_change_zero_beyond_the_feather_and_scales_with_the_side() -> None:
@@ -47,7 +48,7 @@ def test_far_alpha_follows_the_time_constant_and_is_one_when_off() -> None:
     assert steady.far_alpha(0.0, S) == 0.0
     assert math.isclose(steady.far_alpha(1.0, S), 1 - math.exp(-1))
     assert steady.far_alpha(-3.0, S) == 0.0  # a clock step backwards moves nothing
-    assert steady.far_alpha(0.01, steady.Steadiness(settle_s=0.0)) == 1.0
+    assert steady.far_alpha(0.01, steady.OFF) == 1.0
 
 
 def test_a_new_answer_is_taken_near_the_stroke_and_held_far_from_it() -> None:
@@ -89,7 +90,7 @@ def test_no_shown_image_or_a_new_size_shows_the_answer_itself() -> None:
 )
 def test_a_one_answer_excursion_far_from_the_pen_is_damped(jump: int, rate: float, settle: float) -> None:
     """Answers A, B, A at `rate` per second far from any change: the far field moves by at most alpha·|B−A|."""
-    s = steady.Steadiness(settle_s=settle)
+    s = steady.Steadiness(settle, 24.0, 16.0)
     a = np.zeros((16, 16, 3), np.uint8)
     b = np.full((16, 16, 3), jump, np.uint8)
     none = np.zeros((16, 16), np.float32)

@@ -73,7 +73,7 @@ def test_without_steadiness_every_answer_is_shown_as_the_model_gave_it(stop: thr
 
 
 def test_far_from_the_pen_the_jumps_are_glided_and_near_it_the_answer_is_taken_at_once(stop: threading.Event) -> None:
-    worker, sketches, answers = _start(Steadiness(settle_s=2.0), stop)
+    worker, sketches, answers = _start(Steadiness(2.0, 24.0, 16.0), stop)
     got = _draw(sketches, answers, 5)
     far = [float(f.image[200, 200, 0]) for f in got]
     steps = np.abs(np.diff(far))
@@ -87,7 +87,7 @@ def test_far_from_the_pen_the_jumps_are_glided_and_near_it_the_answer_is_taken_a
 
 
 def test_a_resting_canvas_settles_onto_the_answer_with_settling_frames(stop: threading.Event) -> None:
-    worker, sketches, answers = _start(Steadiness(settle_s=0.2), stop)
+    worker, sketches, answers = _start(Steadiness(0.2, 24.0, 16.0), stop)
     last = _draw(sketches, answers, 2)[-1]
     deadline = time.monotonic() + 10
     final = None
@@ -104,7 +104,7 @@ def test_a_resting_canvas_settles_onto_the_answer_with_settling_frames(stop: thr
 
 
 def test_a_cleared_page_is_shown_at_once_with_no_ghost_of_the_last_portrait(stop: threading.Event) -> None:
-    worker, sketches, answers = _start(Steadiness(settle_s=5.0), stop)
+    worker, sketches, answers = _start(Steadiness(5.0, 24.0, 16.0), stop)
     _draw(sketches, answers, 3)
     sketches.put(SketchFrame(99, time.monotonic(), np.full((256, 256), 255, np.uint8)))
     deadline = time.monotonic() + 10

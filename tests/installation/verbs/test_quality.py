@@ -114,9 +114,9 @@ def test_shown_sequence_glides_far_from_the_stroke_and_takes_the_answer_near_it(
         a[img < 128] = 0
         answers.append(a)
     seq = Sequence("restless", sketches, ink, [0.0, 0.5, 1.0, 1.5])
-    shown = shown_sequence(seq, answers, Steadiness(settle_s=2.0))
+    shown = shown_sequence(seq, answers, Steadiness(2.0, 24.0, 16.0))
     far = [int(s[220, 220, 0]) for s in shown]
     assert far[0] == 220 and all(abs(b - a) < 0.3 * 180 for a, b in zip(far, far[1:], strict=False))
     for s, a, new in zip(shown, answers, ink, strict=True):
         assert np.array_equal(s[new], a[new])  # the newest ink as answered
-    assert shown_sequence(seq, answers, Steadiness(settle_s=0.0)) == answers  # off: the answers themselves
+    assert shown_sequence(seq, answers, Steadiness(0.0, 24.0, 16.0)) == answers  # off: the answers themselves
