@@ -141,12 +141,17 @@ class RobotFleet:
             link.stop()
 
     def state(self) -> dict[str, object]:
-        """The first robot's /state/plotter/... keys, and one line for all: `HOST:PORT state drawn/planned; ...`."""
+        """The first robot's /state/plotter/... keys, and one line for all (`robots_line`)."""
         out = self.links[0].state()
-        parts = []
-        for link in self.links:
-            st = link.state()
-            parts.append(f"{link.robot[0]}:{link.robot[1]} {st['plotter/state']} {st['plotter/drawn']}/"
-                         f"{st['plotter/planned']}")  # fmt: skip
-        out["plotter/robots"] = "; ".join(parts)
+        out["plotter/robots"] = robots_line(self.links)
         return out
+
+
+def robots_line(links: list[RobotLink]) -> str:
+    """/state/plotter/robots: `HOST:PORT state drawn/planned; ...`, one entry per robot (drawing show and sitter)."""
+    parts = []
+    for link in links:
+        st = link.state()
+        parts.append(f"{link.robot[0]}:{link.robot[1]} {st['plotter/state']} {st['plotter/drawn']}/"
+                     f"{st['plotter/planned']}")  # fmt: skip
+    return "; ".join(parts)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from installation.adapters.plotter_link import PlotStreamer, RobotLink
+from installation.adapters.robot_fleet import robots_line
 from installation.core.sitter_styles import progress_line
 
 log = logging.getLogger(__name__)
@@ -174,10 +175,7 @@ class SitterRobots:
         (`HOST:PORT state drawn/planned; ...`) and `sitter/robots` (`N STYLE outcome drawn/planned; ...`)."""
         out = self.lead.link.state()
         if len(self.runs) > 1:
-            out["plotter/robots"] = "; ".join(
-                f"{run.name} {st['plotter/state']} {st['plotter/drawn']}/{st['plotter/planned']}"
-                for run, st in ((run, run.link.state()) for run in self.runs)
-            )
+            out["plotter/robots"] = robots_line([run.link for run in self.runs])
             out["sitter/robots"] = "; ".join(
                 f"{run.n} {run.style} {self._outcome_word(run)} {len(run.ack_t)}/{len(run.paths_mm)}"
                 for run in self.runs

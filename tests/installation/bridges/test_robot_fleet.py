@@ -5,7 +5,6 @@ last drawn path and finishes. Every robot's journal holds every path once, in or
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Callable
 
 import numpy as np
@@ -14,6 +13,7 @@ import pytest
 from installation.adapters.robot_fleet import FleetStreamer, RobotFleet
 from installation.core.config import load_config
 from installation.core.errors import UserError
+from tests.tools.waiting import until
 
 WAIT_S = 120.0  # a bound on waiting, not a timing assertion
 
@@ -27,12 +27,7 @@ def _free_port() -> int:
 
 
 def _until(cond: Callable[[], bool], timeout: float = WAIT_S) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.02)
-    return cond()
+    return until(cond, timeout)
 
 
 @pytest.mark.slow  # three robot processes, one killed and restarted

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from installation.adapters.plotter_link import PlotStreamer, RobotLink
+from tests.tools.waiting import until
 
 WAIT_S = 60.0  # a bound on waiting, not a timing assertion
 
@@ -25,14 +26,8 @@ def _plan(seed: int, n: int) -> list[np.ndarray]:
     return [rng.uniform(30, 170, 2) + np.cumsum(rng.normal(0, 1.5, (int(k), 2)), axis=0) for k in sizes]
 
 
-def _until(cond: Callable[[], bool], timeout: float = WAIT_S, tick: Callable[[], None] = lambda: None) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        tick()
-        if cond():
-            return True
-        time.sleep(0.02)
-    return cond()
+def _until(cond: Callable[[], bool], timeout: float = WAIT_S, tick: Callable[[], None] | None = None) -> bool:
+    return until(cond, timeout, tick=tick)
 
 
 def _link(proxy, new_sheet: bool = False) -> RobotLink:  # noqa: ANN001

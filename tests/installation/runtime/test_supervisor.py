@@ -19,17 +19,13 @@ from installation.core.osc_protocol import Command, build_message
 from installation.core.slots import LatestSlot
 from installation.runtime.archive import Archive, ArchiveWriter
 from installation.runtime.supervisor import Supervisor
+from tests.tools.waiting import until
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def _until(cond, timeout: float = 10.0) -> bool:  # noqa: ANN001
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.01)
-    return cond()
+    return until(cond, timeout, poll_s=0.01)
 
 
 @pytest.fixture()

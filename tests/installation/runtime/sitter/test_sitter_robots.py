@@ -24,6 +24,7 @@ from installation.core.face_sketch import STYLES, sketch_for_time
 from installation.core.plotpaths import PaperMapping, paper_size
 from installation.runtime.sitter.show import CROP, SitterOptions, SitterShow
 from tests.tools.robot_process import RobotProcess
+from tests.tools.waiting import until
 
 ROOT = Path(__file__).resolve().parents[4]
 FACE = ROOT / "tests" / "fixtures" / "faces" / "face.jpg"
@@ -69,12 +70,7 @@ def _assert_drew_its_plan(out: Path, job: str, plan: list[np.ndarray]) -> None:
 
 
 def _until(cond: Callable[[], bool], timeout: float = WAIT_S) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.02)
-    return cond()
+    return until(cond, timeout)
 
 
 def test_each_robot_draws_the_sitter_in_its_own_style(tmp_path: Path) -> None:
