@@ -44,6 +44,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "display.steady_s": (0, 60),
     "display.steady_near_px": (0, 256),
     "display.steady_feather_px": (0, 256),
+    "display.steady_hold_s": (0, 60),
     "display.attract_after_s": (0, DAY_S),
     "display.background": (0, 255),
     "canvas.size": (16, 8_192),
@@ -111,10 +112,12 @@ class DisplayConfig:
     layout: str = field(default="side", metadata={**LIVE, "choices": LAYOUTS})
     crossfade_s: float = field(default=0.25, metadata=LIVE)
     # far-field steadiness (core/steady): away from the changed ink the image glides to each new answer over
-    # about steady_s seconds (0: every answer shown as it is); distances in model pixels at 256²
+    # about steady_s seconds (0: every answer shown as it is), but only once the ink has not changed for
+    # steady_hold_s (while the pen draws the far field holds); distances in model pixels at 256²
     steady_s: float = field(default=1.5, metadata=LIVE)
     steady_near_px: float = field(default=12.0, metadata=LIVE)
     steady_feather_px: float = field(default=8.0, metadata=LIVE)
+    steady_hold_s: float = field(default=0.25, metadata=LIVE)
     hud: bool = field(default=False, metadata=LIVE)
     attract_after_s: float = field(default=90.0, metadata=LIVE)
     background: list[int] = field(default_factory=lambda: [18, 18, 20])

@@ -3,11 +3,12 @@ glides everywhere else.
 
 The model answers every canvas state afresh, so a stroke on the chin can shift the colour of the hair between
 two answers. The shown image therefore takes each new answer fully within `near_px` of the ink that changed
-(feathered over `feather_px`), and elsewhere moves towards it by 1 - exp(-dt / settle_s) after dt seconds: a
-jump far from the pen becomes a glide of about `settle_s`, a one-answer excursion is damped, and when the pen
-rests the whole image settles onto the model's answer. In time: the far field always glides towards the newest
-answer; a new answer replaces the target (`glide` up to its arrival, then `arrive`). Distances are at 256² and
-scale with the image side.
+(feathered over `feather_px`). Elsewhere it holds while the ink keeps changing and for `hold_s` after the last
+change, then moves towards the newest answer by 1 - exp(-dt / settle_s) after dt seconds of rest: while the pen
+draws, only the portrait under the pen morphs; the drift the model makes far from the pen (which partly cancels
+from stroke to stroke) is shown once, as a glide of about `settle_s`, when the pen rests. In time: a new answer
+replaces the target (`glide` up to its arrival over the rested part of the interval, `rested_s`, then
+`arrive`). Distances are at 256² and scale with the image side.
 Pure numpy and OpenCV; the inference worker owns the state (installation/runtime/pipeline.py).
 """
 
@@ -31,19 +32,27 @@ class Steadiness:
     settle_s: float  # time constant of the far field's glide; 0: off (every answer shown as it is)
     near_px: float  # at 256²: within this distance of changed ink the answer is taken at once
     feather_px: float  # at 256²: the soft edge beyond near_px
+    hold_s: float  # the far field holds this long after the ink last changed before it glides
 
     @property
     def on(self) -> bool:
         return self.settle_s > 0
 
 
-OFF = Steadiness(0.0, 0.0, 0.0)
+OFF = Steadiness(0.0, 0.0, 0.0, 0.0)
 
 
-def from_display(display: Any, settle_s: float | None = None) -> Steadiness:
-    """The steadiness a DisplayConfig asks for (`settle_s` given: that time constant instead)."""
+def from_display(display: Any, settle_s: float | None = None, hold_s: float | None = None) -> Steadiness:
+    """The steadiness a DisplayConfig asks for (`settle_s` / `hold_s` given: those instead)."""
     settle = display.steady_s if settle_s is None else settle_s
-    return Steadiness(settle, display.steady_near_px, display.steady_feather_px)
+    hold = display.steady_hold_s if hold_s is None else hold_s
+    return Steadiness(settle, display.steady_near_px, display.steady_feather_px, hold)
+
+
+def rested_s(t0: float, t1: float, changed_t: float, steady: Steadiness) -> float:
+    """Of the interval t0..t1, the seconds in which the far field glides: those more than hold_s after the ink
+    last changed (at changed_t)."""
+    return max(0.0, t1 - max(t0, changed_t + steady.hold_s))
 
 
 def changed_ink(before: np.ndarray | None, after: np.ndarray) -> np.ndarray:

@@ -5,7 +5,8 @@ renderer polls. A sketch whose sequence number (or pixels) equals the last one a
 idle canvas costs no inference. One stop event ends it.
 
 With steadiness on (core/steady, `display.steady_s`), what is handed on is the shown image: the newest answer
-taken at once near the ink that changed, glided towards elsewhere. While the shown image has not yet settled
+taken at once near the ink that changed; elsewhere held while the ink keeps changing (and `display.steady_hold_s`
+after), then glided towards it. While the shown image has not yet settled
 onto the newest answer, the worker hands on a glide step every SETTLE_EVERY_S without calling the model
 (`settling` frames, which carry no new pen event and so no latency).
 """
@@ -68,6 +69,7 @@ class InferenceWorker(threading.Thread):
         self._last: AIFrame | None = None  # the newest answer as the model gave it
         self._shown: np.ndarray | None = None  # (S, S, 3) float32: what was last handed on, while steadying
         self._shown_t = 0.0
+        self._changed_t = 0.0  # when an answer last came for changed ink (the far field holds after it)
 
     def swap(self, model: ImageModel) -> None:
         """Answer with `model` from the next call on (built elsewhere); the current sketch is answered again."""
@@ -112,11 +114,14 @@ class InferenceWorker(threading.Thread):
             self._shown = None
             return None
         if self._shown is not None and self._last is not None:  # glide towards the previous answer until now
-            self._shown = steady.glide(self._shown, self._last.image, answer.done_t - self._shown_t, s)
+            rested = steady.rested_s(self._shown_t, answer.done_t, self._changed_t, s)
+            self._shown = steady.glide(self._shown, self._last.image, rested, s)
         # after a swap there is no last sketch: everything changed, the new model's answer is shown at once
-        weight = steady.near_weight(steady.changed_ink(self._last_image, sketch), s)
-        self._shown = steady.arrive(self._shown, answer.image, weight)
+        changed = steady.changed_ink(self._last_image, sketch)
+        self._shown = steady.arrive(self._shown, answer.image, steady.near_weight(changed, s))
         self._shown_t = answer.done_t
+        if changed.any():
+            self._changed_t = answer.done_t
         return steady.to_uint8(self._shown)
 
     def _settle(self) -> None:
@@ -126,8 +131,11 @@ class InferenceWorker(threading.Thread):
             return
         now = time.monotonic()
         s = self.steadiness()
-        self._shown = steady.glide(self._shown, last.image, now - self._shown_t, s)
+        rested = steady.rested_s(self._shown_t, now, self._changed_t, s)
+        self._shown = steady.glide(self._shown, last.image, rested, s)
         self._shown_t = now
+        if not rested and s.on:  # still holding: nothing new to show
+            return
         done = not s.on or steady.settled(self._shown, last.image)
         image = last.image if done else steady.to_uint8(self._shown)
         if done:

@@ -48,7 +48,8 @@ class Sequence:
     name: str
     sketches: list[np.ndarray]  # (S, S) uint8
     ink: list[np.ndarray]  # (S, S) bool
-    times: list[float]  # seconds from the start at which each state was reached
+    times: list[float]  # seconds from the start at which each state was reached (its stroke's pen-up)
+    starts: list[float]  # when each state's stroke began (pen-down): the ink changes from starts[k] to times[k]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -71,6 +72,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--steady-s",
         type=float,
         help="far-field steadiness of the shown image in seconds (default: the show's display.steady_s; 0: off)",
+    )
+    p.add_argument(
+        "--steady-hold-s",
+        type=float,
+        help="seconds the far field holds after the ink last changed (default: the show's display.steady_hold_s)",
     )
 
 
@@ -152,6 +158,7 @@ def run(models: list[tuple[str, Path]], args: argparse.Namespace) -> dict[str, A
             "settle_s": steadiness.settle_s,
             "near_px": steadiness.near_px,
             "feather_px": steadiness.feather_px,
+            "hold_s": steadiness.hold_s,
             "val_pace_s": VAL_PACE_S,
         },
         "models": rows,
@@ -169,7 +176,10 @@ def _steadiness(args: argparse.Namespace) -> Steadiness:
 
     if args.steady_s is not None and not 0 <= args.steady_s <= 60:
         raise UserError(f"--steady-s {args.steady_s} must be within 0..60 seconds")
-    return steady.from_display(DisplayConfig(), args.steady_s)
+    hold = args.steady_hold_s
+    if hold is not None and not 0 <= hold <= 60:
+        raise UserError(f"--steady-hold-s {hold} must be within 0..60 seconds")
+    return steady.from_display(DisplayConfig(), args.steady_s, hold)
 
 
 def _as_onnx(name: str, path: Path, tmp: Path) -> Path:
@@ -226,7 +236,8 @@ def val_sequences(data: Path, n: int, size: int = 256, max_steps: int = 12) -> l
         # ink[k] must be what changed between sketches[k-1] and sketches[k]: with skipped steps, take the diff
         pairs = zip(sketches[:-1], sketches[1:], ink[1:], strict=True)
         ink = [ink[0]] + [((b < 128) & ~(a < 128)) | n_ for a, b, n_ in pairs]
-        out.append(Sequence(pack.ids[i], sketches, ink, [VAL_PACE_S * k for k in range(len(sketches))]))
+        times = [VAL_PACE_S * k for k in range(len(sketches))]
+        out.append(Sequence(pack.ids[i], sketches, ink, times, times))  # strokes with no duration
     return out
 
 
@@ -237,17 +248,20 @@ def session_sequences(size: int) -> list[Sequence]:
 
     out = []
     for path, s, canvas in session_canvases(size):
-        sketches, ink, times, prev = [], [], [], canvas.raster()
+        sketches, ink, times, starts, prev, down_t = [], [], [], [], canvas.raster(), 0.0
         for ev in s.events:
             apply_event(canvas, ev, 0.0)
+            if ev.kind == "down":
+                down_t = float(ev.t)
             if ev.kind == "up":
                 now = canvas.raster()
                 sketches.append(now)
                 ink.append((now < 128) & ~(prev < 128))
                 times.append(float(ev.t))
+                starts.append(down_t)
                 prev = now
         if len(sketches) >= 2:
-            out.append(Sequence(path.stem, sketches, ink, times))
+            out.append(Sequence(path.stem, sketches, ink, times, starts))
     return out
 
 
@@ -319,7 +333,7 @@ def _flicker(
         shown = shown_sequence(seq, seq_answers, steadiness)
         answers += seq_answers
         values += _far_changes(seq_answers, seq.ink)
-        shown_values += _far_changes(shown, seq.ink)
+        shown_values += _far_changes(*_with_rest(seq, shown, seq_answers[-1], steadiness))
         lags += [
             float(np.abs(v.astype(np.float32) - a.astype(np.float32)).mean() / 255.0)
             for v, a in zip(shown, seq_answers, strict=True)
@@ -329,6 +343,17 @@ def _flicker(
         "lag": float(np.mean(lags)) if lags else 0.0,
     }
     return (float(np.mean(values)) if values else 0.0), answers, on_screen
+
+
+def _with_rest(
+    seq: Sequence, shown: list[np.ndarray], answer: np.ndarray, s: Steadiness
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The shown states and their inks, with steadiness on followed by the screen once the pen has rested (the
+    last answer): the far-field change a held screen owes is counted once, far from the last stroke with ink."""
+    inked = [i for i in seq.ink if i.any()]
+    if not s.on or not inked:
+        return shown, seq.ink
+    return [*shown, answer], [*seq.ink, inked[-1]]
 
 
 def _far_changes(images: list[np.ndarray], ink: list[np.ndarray]) -> list[float]:
@@ -348,15 +373,17 @@ def _ink_at(ink: np.ndarray, side: int) -> np.ndarray:
 
 def shown_sequence(seq: Sequence, answers: list[np.ndarray], s: Steadiness) -> list[np.ndarray]:
     """What the show puts on screen at each state of `seq`, given the model's answers: each answer taken at
-    once near the ink that changed, the far field gliding towards the previous answer in between (core/steady),
-    as the inference worker does."""
+    once near the ink that changed; the far field held while a stroke is drawn and for hold_s after the last
+    one, gliding towards the previous answer in the rest of the pause (core/steady), as the inference worker
+    does."""
     if not s.on:
         return list(answers)
     out: list[np.ndarray] = []
     shown: np.ndarray | None = None
     for k, (a, ink) in enumerate(zip(answers, seq.ink, strict=True)):
         if shown is not None:
-            shown = steady.glide(shown, answers[k - 1], seq.times[k] - seq.times[k - 1], s)
+            rested = steady.rested_s(seq.times[k - 1], seq.starts[k], seq.times[k - 1], s)
+            shown = steady.glide(shown, answers[k - 1], rested, s)
         shown = steady.arrive(shown, a, steady.near_weight(_ink_at(ink, a.shape[0]), s))
         out.append(steady.to_uint8(shown))
     return out

@@ -105,6 +105,7 @@ def test_every_live_number_has_a_range_and_the_marks_are_the_ones_documented() -
         "display.steady_s",
         "display.steady_near_px",
         "display.steady_feather_px",
+        "display.steady_hold_s",
         "display.hud",
         "display.attract_after_s",
         "plotter.margin_mm",

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from installation.core import steady
 
-S = steady.Steadiness(settle_s=1.0, near_px=24.0, feather_px=16.0)
+S = steady.Steadiness(settle_s=1.0, near_px=24.0, feather_px=16.0, hold_s=0.0)
 
 
 def _sketch(side: int = 256, strokes: tuple[tuple[int, int], ...] = ()) -> np.ndarray:
@@ -90,7 +90,7 @@ def test_no_shown_image_or_a_new_size_shows_the_answer_itself() -> None:
 )
 def test_a_one_answer_excursion_far_from_the_pen_is_damped(jump: int, rate: float, settle: float) -> None:
     """Answers A, B, A at `rate` per second far from any change: the far field moves by at most alpha·|B−A|."""
-    s = steady.Steadiness(settle, 24.0, 16.0)
+    s = steady.Steadiness(settle, 24.0, 16.0, 0.0)
     a = np.zeros((16, 16, 3), np.uint8)
     b = np.full((16, 16, 3), jump, np.uint8)
     none = np.zeros((16, 16), np.float32)
@@ -106,3 +106,31 @@ def test_a_one_answer_excursion_far_from_the_pen_is_damped(jump: int, rate: floa
 def test_only_a_page_without_ink_is_blank() -> None:
     assert steady.is_blank(_sketch())
     assert not steady.is_blank(_sketch(strokes=((10, 10),)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    t0=st.floats(0.0, 100.0),
+    span=st.floats(0.0, 10.0),
+    since=st.floats(-10.0, 10.0),
+    hold=st.floats(0.0, 5.0),
+)
+def test_the_far_field_glides_only_in_the_part_of_an_interval_after_the_hold(
+    t0: float, span: float, since: float, hold: float
+) -> None:
+    """rested_s: never more than the interval, nothing before changed_t + hold_s, all of it well after."""
+    s = steady.Steadiness(1.0, 24.0, 16.0, hold)
+    changed = t0 - since
+    r = steady.rested_s(t0, t0 + span, changed, s)
+    assert 0.0 <= r <= span + 1e-9
+    if t0 + span <= changed + hold:
+        assert r == 0.0  # still holding
+    if t0 >= changed + hold:
+        assert math.isclose(r, span, abs_tol=1e-9)  # the whole interval is rest
+
+
+def test_from_display_reads_the_hold() -> None:
+    from installation.core.config import DisplayConfig
+
+    s = steady.from_display(DisplayConfig(steady_hold_s=0.7))
+    assert s.hold_s == 0.7 and s.settle_s == DisplayConfig().steady_s

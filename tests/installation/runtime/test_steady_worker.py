@@ -73,7 +73,7 @@ def test_without_steadiness_every_answer_is_shown_as_the_model_gave_it(stop: thr
 
 
 def test_far_from_the_pen_the_jumps_are_glided_and_near_it_the_answer_is_taken_at_once(stop: threading.Event) -> None:
-    worker, sketches, answers = _start(Steadiness(2.0, 24.0, 16.0), stop)
+    worker, sketches, answers = _start(Steadiness(2.0, 24.0, 16.0, 0.0), stop)
     got = _draw(sketches, answers, 5)
     far = [float(f.image[200, 200, 0]) for f in got]
     steps = np.abs(np.diff(far))
@@ -87,7 +87,7 @@ def test_far_from_the_pen_the_jumps_are_glided_and_near_it_the_answer_is_taken_a
 
 
 def test_a_resting_canvas_settles_onto_the_answer_with_settling_frames(stop: threading.Event) -> None:
-    worker, sketches, answers = _start(Steadiness(0.2, 24.0, 16.0), stop)
+    worker, sketches, answers = _start(Steadiness(0.2, 24.0, 16.0, 0.0), stop)
     last = _draw(sketches, answers, 2)[-1]
     deadline = time.monotonic() + 10
     final = None
@@ -104,7 +104,7 @@ def test_a_resting_canvas_settles_onto_the_answer_with_settling_frames(stop: thr
 
 
 def test_a_cleared_page_is_shown_at_once_with_no_ghost_of_the_last_portrait(stop: threading.Event) -> None:
-    worker, sketches, answers = _start(Steadiness(5.0, 24.0, 16.0), stop)
+    worker, sketches, answers = _start(Steadiness(5.0, 24.0, 16.0, 0.0), stop)
     _draw(sketches, answers, 3)
     sketches.put(SketchFrame(99, time.monotonic(), np.full((256, 256), 255, np.uint8)))
     deadline = time.monotonic() + 10
@@ -114,3 +114,19 @@ def test_a_cleared_page_is_shown_at_once_with_no_ghost_of_the_last_portrait(stop
             assert np.array_equal(f.image, f.model_image)  # the blank page's answer, whole
             return
     raise AssertionError("no answer to the cleared page")
+
+
+def test_while_the_pen_keeps_drawing_the_far_field_holds_and_settles_once_it_rests(stop: threading.Event) -> None:
+    worker, sketches, answers = _start(Steadiness(0.2, 24.0, 16.0, 0.5), stop)
+    got = _draw(sketches, answers, 6)  # a change every ~0.03 s: never 0.5 s of rest
+    far = {int(f.image[200, 200, 0]) for f in got}
+    assert far == {int(got[0].image[200, 200, 0])}, far  # the model jumps 180 levels each call; shown: none
+    assert any(int(f.answer[200, 200, 0]) != int(got[0].image[200, 200, 0]) for f in got)
+    last = got[-1]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        f = answers.take(timeout=1)
+        if f is not None and f.settling and np.array_equal(f.image, last.model_image):
+            assert time.monotonic() - last.done_t >= 0.5  # not before the hold was over
+            return
+    raise AssertionError("the shown image never settled onto the answer after the pen rested")

@@ -113,10 +113,42 @@ def test_shown_sequence_glides_far_from_the_stroke_and_takes_the_answer_near_it(
         a = np.full((256, 256, 3), 40 if k % 2 else 220, np.uint8)  # a restless far field
         a[img < 128] = 0
         answers.append(a)
-    seq = Sequence("restless", sketches, ink, [0.0, 0.5, 1.0, 1.5])
-    shown = shown_sequence(seq, answers, Steadiness(2.0, 24.0, 16.0))
+    seq = Sequence("restless", sketches, ink, [0.0, 0.5, 1.0, 1.5], [0.0, 0.5, 1.0, 1.5])
+    shown = shown_sequence(seq, answers, Steadiness(2.0, 24.0, 16.0, 0.0))
     far = [int(s[220, 220, 0]) for s in shown]
     assert far[0] == 220 and all(abs(b - a) < 0.3 * 180 for a, b in zip(far, far[1:], strict=False))
     for s, a, new in zip(shown, answers, ink, strict=True):
         assert np.array_equal(s[new], a[new])  # the newest ink as answered
-    assert shown_sequence(seq, answers, Steadiness(0.0, 24.0, 16.0)) == answers  # off: the answers themselves
+    assert shown_sequence(seq, answers, Steadiness(0.0, 24.0, 16.0, 0.0)) == answers  # off: the answers themselves
+
+
+def test_shown_sequence_holds_while_strokes_are_drawn_and_the_rest_is_counted_once() -> None:
+    from installation.core.steady import Steadiness
+    from installation.verbs.quality import Sequence, _far_changes, _with_rest, shown_sequence
+
+    sketches, ink, answers = [], [], []
+    img = np.full((256, 256), 255, np.uint8)
+    for k in range(4):
+        new = np.zeros((256, 256), bool)
+        new[30 + 10 * k : 33 + 10 * k, 30:80] = True
+        img = img.copy()
+        img[new] = 0
+        sketches.append(img)
+        ink.append(new)
+        a = np.full((256, 256, 3), 40 if k % 2 else 220, np.uint8)
+        a[img < 128] = 0
+        answers.append(a)
+    times = [0.0, 1.0, 2.0, 3.0]
+    s = Steadiness(0.5, 24.0, 16.0, 0.3)
+    busy = shown_sequence(Sequence("busy", sketches, ink, times, [0.0, 0.2, 1.2, 2.2]), answers, s)
+    assert {int(x[220, 220, 0]) for x in busy} == {220}  # pen down 0.2 s after each pen-up: always holding
+    paused = shown_sequence(Sequence("paused", sketches, ink, times, [0.0, 0.9, 1.9, 2.9]), answers, s)
+    assert int(paused[2][220, 220, 0]) < 220  # 0.6 s of rest before stroke 2: glided towards answer 1
+    seq = Sequence("busy", sketches, ink, times, [0.0, 0.2, 1.2, 2.2])
+    images, inks = _with_rest(seq, busy, answers[-1], s)
+    assert len(images) == 5 and np.array_equal(images[-1], answers[-1]) and inks[-1] is ink[-1]
+    changes = _far_changes(images, inks)
+    raw = _far_changes(answers, ink)  # the restless far field: 180 levels at every answer
+    assert max(changes[:3]) < 0.25 * min(raw)  # held while drawing (what moves is the feather near the pen)
+    assert changes[3] > 0.5 * min(raw)  # and the held change is owed once, when the pen rests
+    assert _with_rest(seq, answers, answers[-1], Steadiness(0.0, 24.0, 16.0, 0.0))[0] == answers
