@@ -130,14 +130,13 @@ class CommandsMixin:
         }
 
     def _state_error(self, control) -> str:  # noqa: ANN001
-        if self.last_error:
-            return self.last_error
-        if self.switcher is not None and self.switcher.error:
-            return self.switcher.error
-        if self.ndi_out is not None and self.ndi_out.error:
-            return self.ndi_out.error
-        if self.inputs is not None and self.inputs.error:
-            return self.inputs.error
-        if self.archive_writer is not None and self.archive_writer.archive.stats.last_error:
-            return self.archive_writer.archive.stats.last_error
-        return control.counters.last_error if control is not None else ""
+        """The newest error of any source (core/error_line): a new /model failure is not hidden by an older one."""
+        sources = {
+            "commands": self.last_error,
+            "model": self.switcher.error if self.switcher is not None else "",
+            "ndi": self.ndi_out.error if self.ndi_out is not None else "",
+            "mode": self.inputs.error if self.inputs is not None else "",
+            "archive": self.archive_writer.archive.stats.last_error if self.archive_writer is not None else "",
+            "osc": control.counters.last_error if control is not None else "",
+        }
+        return self.errors.update(sources)

@@ -24,6 +24,7 @@ import numpy as np
 
 from installation.core.archive_index import config_hash
 from installation.core.config import AppConfig
+from installation.core.error_line import NewestError
 from installation.core.errors import UserError
 from installation.core.frames import AIFrame, CameraFrame, SketchFrame
 from installation.core.session import PenEvent, SessionWriter, apply_event, read_session
@@ -76,6 +77,7 @@ class Show(StartupMixin, CommandsMixin, GeneratorsMixin, FrameMixin, FinishMixin
         self.steer_frames: LatestSlot[AIFrame] = LatestSlot()
         self.steer_worker: SteerWorker | None = None
         self.last_error = ""
+        self.errors = NewestError()  # /state/error: the newest error of any source (core/error_line)
         self.plotter_link = None  # the job-aware robot link (plotter_link.RobotLink), made on the first /plotter/start
         self.clip_score = None  # the newest ClipScore of the AI image against the prompt
         self.supervisor: Supervisor | None = None
