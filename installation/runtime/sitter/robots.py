@@ -4,8 +4,10 @@
 (its own id, socket, window and resends): a robot that goes quiet holds up only itself, and when its bridge is
 back its streamer says hello again and resumes after its last drawn path. A robot quiet for
 `sitter.give_up_robot_s` (or one that did not answer when the sitting began) is given up for that sitting; the
-sitting ends when every robot has finished or been given up. The screen follows one robot, the lead: the first
-robot of the list, or, once it is given up, the next one still drawing.
+sitting ends when every robot has finished or been given up. The screen follows one robot, the lead: the one
+with the most paths to draw (the first of the list among equals), so that the portrait on screen morphs for as
+long as the sitting lasts instead of stopping when a quick style is done; once it is given up, the next one still
+drawing.
 """
 
 from __future__ import annotations
@@ -107,7 +109,8 @@ class SitterRobots:
             run.paths_mm, run.outcome = list(plan.paths_mm), ""  # type: ignore[attr-defined]
             run.streamer = run.link.start(run.paths_mm, replace=True)  # an earlier sitting's job is cancelled
             run.streamer.start()
-        self.lead_i = next(i for i, run in enumerate(self.runs) if run.plan is not None)
+        answering = [i for i, run in enumerate(self.runs) if run.plan is not None]
+        self.lead_i = max(answering, key=lambda i: (len(self.runs[i].paths_mm), -i))  # longest; the first of equals
         self.begun = True
 
     def poll(self, now: float) -> bool:

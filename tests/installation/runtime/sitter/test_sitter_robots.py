@@ -230,3 +230,22 @@ def _port() -> int:
     n = s.getsockname()[1]
     s.close()
     return int(n)
+
+
+def test_the_screen_follows_the_robot_with_the_most_strokes_to_draw() -> None:
+    """A quick style finishes first: the lead is the longest plan (the first among equals), not the first robot."""
+    from types import SimpleNamespace
+
+    from installation.runtime.sitter.robots import SitterRobots
+
+    paths = [np.array([[10.0, 10.0], [20.0, 20.0]])] * 9
+    addresses = [("127.0.0.1", _port()) for _ in range(4)]  # no bridge: the streams wait, nothing is drawn
+    robots = SitterRobots(addresses, ["quick", "shaded", "portrait", "shaded"], give_up_s=60, timeout_s=0.1)
+    try:
+        robots.begin([SimpleNamespace(paths_mm=p) for p in (paths[:3], paths, paths[:6], paths)])
+        assert robots.lead.n == 2 and robots.lead.style == "shaded"
+        robots.reset()
+        robots.begin([SimpleNamespace(paths_mm=paths[:3]), None, SimpleNamespace(paths_mm=paths[:6]), None])
+        assert robots.lead.n == 3  # the longest among the robots that answered
+    finally:
+        robots.reset()
