@@ -35,7 +35,6 @@ class AxiDrawBridge(Simulator):
         for x, y in pts[1:]:
             self.ad.lineto(float(x), float(y))
         self.ad.penup()
-        super().draw(pts)
         return 0.0  # the API returns when the machine has drawn the path
 
     def park(self) -> None:

@@ -164,7 +164,6 @@ class GrblBridge(Simulator):
         returns (the simulator's step reports it drawn then), not when GRBL took the lines into its buffer."""
         self.link.send(gcode_for_path(pts, self.pen))
         self.link.wait_idle()
-        super().draw(pts)
         return 0.0
 
     def park(self) -> None:

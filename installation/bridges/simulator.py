@@ -7,6 +7,11 @@ on which sheet, exactly as a real robot's paper does. Each sheet is an image, OU
 each "new sheet" step); OUT/paper.png is the sheet on the table now; OUT/jobs.json sums up every job. Images and
 the summary are written every few seconds and at the end. A fresh sheet is confirmed from the host
 (/robot/paper), at the window (key N or space), or by `confirm_paper()` (the bridge's stdin, a button).
+
+Timing: a path counts as drawn (journal row, ink, `/robot/drawn`) when the simulated pen has travelled to it and
+along it at `speed_mm_s`, not when it starts, as the machine bridges (grbl.py, axidraw.py: their `draw` returns
+when the machine is done) report it. A pause that comes while the pen is on a path waits for that path, as a
+machine would; a cancel lifts the pen and the path does not count.
 """
 
 from __future__ import annotations
@@ -67,6 +72,7 @@ class Simulator:
         self._restore()
         self._log = self.log_path.open("a", encoding="utf-8")
         self._busy_until = 0.0
+        self._moving: tuple[str, int, np.ndarray] | None = None  # (job, seq, points): the path the pen is on
 
     @property
     def port(self) -> int:
@@ -157,6 +163,10 @@ class Simulator:
         try:
             data, self.peer = self.sock.recvfrom(65536)
             for address, args in read_messages(data):
+                if address == "/robot/pause" and self._moving is not None:  # as a machine does: the path first
+                    time.sleep(max(0.0, self._busy_until - time.monotonic()))
+                    self._finish(*self._moving)
+                    self._moving = None
                 replies = self.receiver.on_message(address, args, *self.pos)
                 self._journal()
                 for reply in replies:
@@ -167,19 +177,33 @@ class Simulator:
             log.debug("robot: unreadable message: %s", e)
         if time.monotonic() < self._busy_until:
             return
+        if self._moving is not None:  # the pen has come to the end of its path: now it is drawn
+            self._finish(*self._moving)
+            self._moving = None
         nxt = self.receiver.next_to_draw()
         if nxt is None:
             return
         seq, pts = nxt
-        self._write(self.receiver.drawn_event(seq, pts))
-        self.job_sheets.setdefault(self.receiver.job, set()).add(self.receiver.sheet)
+        self._moving = (self.receiver.job, seq, pts)
         self._busy_until = time.monotonic() + self.draw(pts)
+        if self._busy_until <= time.monotonic():  # on paper already (a machine that returns when done, or speed 0)
+            self._finish(*self._moving)
+            self._moving = None
+
+    def _finish(self, job: str, seq: int, pts: np.ndarray) -> None:
+        """The path is on paper: journal it, ink it, then acknowledge it. A job cancelled or replaced while the
+        pen was on it does not count it (the pen was lifted)."""
+        if self.receiver.job != job or self.receiver.cancelled or seq != self.receiver.last_drawn + 1:
+            return
+        self._write(self.receiver.drawn_event(seq, pts))
+        self.job_sheets.setdefault(job, set()).add(self.receiver.sheet)
+        self._ink(pts)
         self.pos = pts[-1]
         self._reply(*self.receiver.drawn(seq))
 
     def draw(self, pts: np.ndarray) -> float:
-        """Put one path on paper; returns the seconds the pen is busy with it (simulated speed)."""
-        self._ink(pts)
+        """Start putting one path on paper; returns the seconds until it is there. The simulator's pen travels to
+        the path and along it at its speed (0: at once); a machine bridge draws and returns 0 when done."""
         length = float(np.linalg.norm(np.diff(pts, axis=0), axis=1).sum()) + float(np.linalg.norm(pts[0] - self.pos))
         return length / self.speed if self.speed > 0 else 0.0
 
