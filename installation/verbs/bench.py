@@ -34,6 +34,7 @@ import psutil
 
 from installation.core.errors import UserError
 from installation.core.files import write_text_atomic
+from installation.verbs.common import repo_path
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +257,7 @@ def bench_model(
     size = int(meta["input_size"])
     base = {
         "model": meta.get("model_name", path.stem),
-        "model_file": str(path),
+        "model_file": repo_path(path),
         "resolution": size,
         "batch": 1,
     }

@@ -44,3 +44,13 @@ def config_from_args(args: argparse.Namespace, extra: list[str] | None = None) -
 
 def _toml_str(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def repo_path(path: Path) -> str:
+    """A path as a report records it: relative to the repository when inside it (reports travel between
+    machines), else as given."""
+    p = Path(path).resolve()
+    return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(path)

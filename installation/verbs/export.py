@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 
 from installation.core.errors import UserError
+from installation.verbs.common import repo_path
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "installation" / "assets" / "models"
@@ -20,7 +21,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     from models.export import add_arguments as exporter_arguments
 
     exporter_arguments(p)
-    p.add_argument("--force", action="store_true", help="allow replacing the shipped models in " + _rel(SHIPPED))
+    p.add_argument("--force", action="store_true", help="allow replacing the shipped models in " + repo_path(SHIPPED))
     from installation.verbs.triton_export import add_repo_arguments
 
     add_repo_arguments(p)  # --triton-repo DIR: no checkpoint needed, the ONNX files are the input
@@ -40,7 +41,7 @@ def refuse_shipped(files: list[Path], example: str) -> None:
     if shipped:
         names = ", ".join(f.name for f in shipped)
         raise UserError(
-            f"export would overwrite the shipped {names} in {_rel(SHIPPED)}: write to a run folder "
+            f"export would overwrite the shipped {names} in {repo_path(SHIPPED)}: write to a run folder "
             f"(e.g. --out {example}), or add --force to replace the shipped models"
         )
 
@@ -57,7 +58,3 @@ def main(args: argparse.Namespace) -> int:
     from models.export import main as export_main
 
     return export_main(args)
-
-
-def _rel(path: Path) -> str:
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
