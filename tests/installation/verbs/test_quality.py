@@ -97,10 +97,8 @@ def test_quality_command_bad_model_is_one_line(tmp_path: Path) -> None:
     assert r.returncode == 2 and "does not exist" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_shown_sequence_glides_far_from_the_stroke_and_takes_the_answer_near_it() -> None:
-    from installation.core.steady import Steadiness
-    from installation.verbs.quality import Sequence, shown_sequence
-
+def _restless() -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+    """Four states, a short stroke each, and answers whose far field jumps 180 levels at every state."""
     sketches, ink, answers = [], [], []
     img = np.full((256, 256), 255, np.uint8)
     for k in range(4):
@@ -110,9 +108,17 @@ def test_shown_sequence_glides_far_from_the_stroke_and_takes_the_answer_near_it(
         img[new] = 0
         sketches.append(img)
         ink.append(new)
-        a = np.full((256, 256, 3), 40 if k % 2 else 220, np.uint8)  # a restless far field
+        a = np.full((256, 256, 3), 40 if k % 2 else 220, np.uint8)
         a[img < 128] = 0
         answers.append(a)
+    return sketches, ink, answers
+
+
+def test_shown_sequence_glides_far_from_the_stroke_and_takes_the_answer_near_it() -> None:
+    from installation.core.steady import Steadiness
+    from installation.verbs.quality import Sequence, shown_sequence
+
+    sketches, ink, answers = _restless()
     seq = Sequence("restless", sketches, ink, [0.0, 0.5, 1.0, 1.5], [0.0, 0.5, 1.0, 1.5])
     shown = shown_sequence(seq, answers, Steadiness(2.0, 24.0, 16.0, 0.0))
     far = [int(s[220, 220, 0]) for s in shown]
@@ -126,18 +132,7 @@ def test_shown_sequence_holds_while_strokes_are_drawn_and_the_rest_is_counted_on
     from installation.core.steady import Steadiness
     from installation.verbs.quality import Sequence, _far_changes, _with_rest, shown_sequence
 
-    sketches, ink, answers = [], [], []
-    img = np.full((256, 256), 255, np.uint8)
-    for k in range(4):
-        new = np.zeros((256, 256), bool)
-        new[30 + 10 * k : 33 + 10 * k, 30:80] = True
-        img = img.copy()
-        img[new] = 0
-        sketches.append(img)
-        ink.append(new)
-        a = np.full((256, 256, 3), 40 if k % 2 else 220, np.uint8)
-        a[img < 128] = 0
-        answers.append(a)
+    sketches, ink, answers = _restless()
     times = [0.0, 1.0, 2.0, 3.0]
     s = Steadiness(0.5, 24.0, 16.0, 0.3)
     busy = shown_sequence(Sequence("busy", sketches, ink, times, [0.0, 0.2, 1.2, 2.2]), answers, s)
