@@ -79,19 +79,35 @@ def main(argv: list[str] | None = None) -> int:
         if verb not in VERBS:
             print(f"error: unknown verb {verb!r}; choose one of: {', '.join(VERBS)}", file=sys.stderr)
             return 2
-    args = build_parser(verb).parse_args(argv)
-    from installation.core.errors import UserError
-    from installation.runtime.logs import setup_console
-
-    setup_console(args.verbose)  # repeated lines are rate-limited
-
     try:
-        return int(importlib.import_module(args._module).main(args) or 0)
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
+        args = build_parser(verb).parse_args(argv)
+        from installation.core.errors import UserError
+        from installation.runtime.logs import setup_console
+
+        setup_console(args.verbose)  # repeated lines are rate-limited
+        try:
+            return int(importlib.import_module(args._module).main(args) or 0)
+        except UserError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+    except ModuleNotFoundError as e:
+        if (e.name or "").split(".")[0] in OWN_PACKAGES:
+            raise  # our own code is broken: that is a bug, with its traceback
+        print(missing_package(e.name or "?"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+OWN_PACKAGES = ("installation", "models", "calibration", "benchmarks", "tests")
+
+
+def missing_package(name: str) -> str:
+    """One line for a dependency this interpreter lacks (usually: not the project's .venv)."""
+    return (
+        f"error: the Python package {name!r} is not installed for {sys.executable}: run `bash scripts/setup.sh`, "
+        "then `.venv/bin/python run.py ...` (optional extras: see the README's requirements files)"
+    )
 
 
 if __name__ == "__main__":

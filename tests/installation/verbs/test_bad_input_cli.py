@@ -166,3 +166,16 @@ def test_a_model_whose_output_disagrees_with_its_metadata_fails_at_load(tmp_path
     r = _run("demo", "--headless", "--seconds", "2", "--out", str(tmp_path / "o"), "--model", str(model))
     _one_line_error(r, "liar.onnx", "[1, 1, 256, 256]", "[1, 3, 256, 256]")
     assert not (tmp_path / "o" / "metrics.json").exists()
+
+
+@pytest.mark.parametrize(("blocked", "argv"), [("cv2", ["quality", "--help"]), ("torch", ["train", "--help"])])
+def test_a_missing_dependency_is_one_line_naming_it_and_the_setup(blocked: str, argv: list[str]) -> None:
+    """run.py with an interpreter that lacks a dependency (not the project's .venv): one line, exit 2."""
+    code = (
+        f"import runpy, sys; sys.modules[{blocked!r}] = None; "  # importing it now fails as if not installed
+        f"sys.argv = ['run.py', *{argv!r}]; runpy.run_path('run.py', run_name='__main__')"
+    )
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr[-2000:]
+    (line,) = r.stderr.strip().splitlines()
+    assert repr(blocked) in line and "scripts/setup.sh" in line
