@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 CHECKPOINT = ROOT / "models" / "pix2pix" / "trained" / "cpu_tier" / "pix2pix_cpu.pt"
 
 
@@ -49,6 +50,8 @@ def main() -> int:
     ap.add_argument("--json", type=Path, required=True)
     ap.add_argument("--calls", type=int, default=32, help="sketches per batch size and thread count")
     args = ap.parse_args()
+    from installation.verbs.bench import machine
+
     with tempfile.TemporaryDirectory() as tmp:
         model = Path(tmp) / "p2p_dynamic.onnx"
         cmd = [sys.executable, str(ROOT / "run.py"), "export", "--checkpoint", str(CHECKPOINT), "--out", str(model)]
@@ -61,7 +64,7 @@ def main() -> int:
         "model": "pix2pix CPU tier (models/pix2pix/trained/cpu_tier/pix2pix_cpu.pt), dynamic batch",
         "provider": "CPUExecutionProvider",
         "rows": rows,
-        "machine": {"cores": os.cpu_count(), "load": list(os.getloadavg())},
+        "machine": {**machine(), "load": list(os.getloadavg())},  # the block every bench record has
     }
     args.json.write_text(json.dumps(report, indent=2))
     print(json.dumps(rows))

@@ -165,8 +165,7 @@ class Simulator:
             for address, args in read_messages(data):
                 if address == "/robot/pause" and self._moving is not None:  # as a machine does: the path first
                     time.sleep(max(0.0, self._busy_until - time.monotonic()))
-                    self._finish(*self._moving)
-                    self._moving = None
+                    self._land()
                 replies = self.receiver.on_message(address, args, *self.pos)
                 self._journal()
                 for reply in replies:
@@ -177,9 +176,7 @@ class Simulator:
             log.debug("robot: unreadable message: %s", e)
         if time.monotonic() < self._busy_until:
             return
-        if self._moving is not None:  # the pen has come to the end of its path: now it is drawn
-            self._finish(*self._moving)
-            self._moving = None
+        self._land()  # the pen has come to the end of its path: now it is drawn
         nxt = self.receiver.next_to_draw()
         if nxt is None:
             return
@@ -187,12 +184,14 @@ class Simulator:
         self._moving = (self.receiver.job, seq, pts)
         self._busy_until = time.monotonic() + self.draw(pts)
         if self._busy_until <= time.monotonic():  # on paper already (a machine that returns when done, or speed 0)
-            self._finish(*self._moving)
-            self._moving = None
+            self._land()
 
-    def _finish(self, job: str, seq: int, pts: np.ndarray) -> None:
-        """The path is on paper: journal it, ink it, then acknowledge it. A job cancelled or replaced while the
-        pen was on it does not count it (the pen was lifted)."""
+    def _land(self) -> None:
+        """The path under the pen (if any) is on paper: journal it, ink it, then acknowledge it. A job cancelled
+        or replaced while the pen was on it does not count it (the pen was lifted)."""
+        if self._moving is None:
+            return
+        (job, seq, pts), self._moving = self._moving, None
         if self.receiver.job != job or self.receiver.cancelled or seq != self.receiver.last_drawn + 1:
             return
         self._write(self.receiver.drawn_event(seq, pts))

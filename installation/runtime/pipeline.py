@@ -113,8 +113,8 @@ class InferenceWorker(threading.Thread):
         if not s.on:
             self._shown = None
             return None
-        if self._shown is not None and self._last is not None:  # glide towards the previous answer until now
-            rested = steady.rested_s(self._shown_t, answer.done_t, self._changed_t, s)
+        rested = steady.rested_s(self._shown_t, answer.done_t, self._changed_t, s)
+        if self._shown is not None and self._last is not None and rested > 0:  # glide to the previous answer
             self._shown = steady.glide(self._shown, self._last.image, rested, s)
         # after a swap there is no last sketch: everything changed, the new model's answer is shown at once
         changed = steady.changed_ink(self._last_image, sketch)
@@ -132,10 +132,10 @@ class InferenceWorker(threading.Thread):
         now = time.monotonic()
         s = self.steadiness()
         rested = steady.rested_s(self._shown_t, now, self._changed_t, s)
+        if s.on and not rested:  # still holding: nothing to glide, nothing new to show
+            return
         self._shown = steady.glide(self._shown, last.image, rested, s)
         self._shown_t = now
-        if not rested and s.on:  # still holding: nothing new to show
-            return
         done = not s.on or steady.settled(self._shown, last.image)
         image = last.image if done else steady.to_uint8(self._shown)
         if done:
