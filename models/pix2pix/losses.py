@@ -7,12 +7,20 @@ GAN losses (per discriminator scale, averaged over scales):
 Feature matching: L1 between D's activations on the real pair and on the generated pair, every layer of every
 scale (the real side detached), the stabiliser pix2pixHD pairs with multi-scale D.
 Consistency: mean |G(before) - G(after)| over the pixels far from the newest stroke.
+Lattice excess: how far the answer's lattice peak (metrics.lattice_peak, on its luminance) exceeds an allowed
+ratio, as a hinge on the log ratio of every lattice frequency, with the ring held fixed, so only the grain is
+pushed down (never the drawing around it pushed up).
 """
 
 from __future__ import annotations
 
+import functools
+
+import numpy as np
 import torch
 import torch.nn.functional as F
+
+from models.pix2pix.metrics import LATTICE_PERIODS
 
 GAN_LOSSES = ("vanilla", "lsgan", "hinge")
 
@@ -61,6 +69,74 @@ def far_consistency(before: torch.Tensor, after: torch.Tensor, far: torch.Tensor
     """Mean |before - after| where far = 1. before/after [N, C, S, S], far [N, 1, S, S] in {0, 1}."""
     w = far.expand_as(before).float()
     return ((before.float() - after.float()).abs() * w).sum() / w.sum().clamp_min(1.0)
+
+
+def lattice_excess(fake: torch.Tensor, allowed: float = 6.0) -> torch.Tensor:
+    """Mean over images of Σ over lattice frequencies of relu(log(peak / ring) - log(allowed)): 0 when every
+    lattice frequency of every answer is at most `allowed` times its ring. fake [N, 3, S, S] in [-1, 1]."""
+    return F.relu(lattice_log_ratios(fake) - float(np.log(allowed))).sum(dim=1).mean()
+
+
+def lattice_log_ratios(fake: torch.Tensor) -> torch.Tensor:
+    """log(peak / ring) at each lattice frequency: [N, 3, S, S] in [-1, 1] → [N, L] (L = 63 at periods 2/4/8).
+
+    Peak and ring as metrics.lattice_peak measures them (Hann-windowed luminance, mean removed; the peak the
+    largest power within ±1 bin; the ring the same radius 2-4 bins away, or the same axis for a frequency on
+    one; floored at 8-bit rounding noise), so exp of the row's max is that image's lattice peak. The ring is
+    detached: a gradient lowers the grain and never raises the drawing around it.
+    """
+    with torch.autocast(fake.device.type, enabled=False):  # the FFT in fp32, whatever the training's precision
+        return _lattice_log_ratios(fake.float())
+
+
+def _lattice_log_ratios(fake: torch.Tensor) -> torch.Tensor:
+    n = fake.shape[-1]
+    rows, cols, centre, ring = _lattice_boxes(n, str(fake.device))  # [L, 9] [L, 9] [9, 9] [L, 9, 9]
+    rgb = (fake + 1) / 2  # [N, 3, S, S] in [0, 1]
+    grey = 0.299 * rgb[:, 0] + 0.587 * rgb[:, 1] + 0.114 * rgb[:, 2]  # [N, S, S]
+    w = torch.hann_window(n, periodic=False, dtype=torch.float32, device=fake.device)  # = np.hanning(n)
+    grey = (grey - grey.mean(dim=(1, 2), keepdim=True)) * w[:, None] * w[None, :]
+    power = torch.fft.fft2(grey).abs() ** 2  # [N, S, S]
+    box = power[:, rows[:, :, None], cols[:, None, :]]  # [N, L, 9, 9] around each lattice frequency
+    peak = box[:, :, centre].amax(dim=2)  # [N, L]
+    ref = (box * ring).sum(dim=(2, 3)) / ring.sum(dim=(1, 2))  # [N, L]
+    floor = (1 / 255) ** 2 / 12 * float((w**2).sum()) ** 2
+    return torch.log(peak.clamp_min(1e-30)) - torch.log(ref.detach().clamp_min(floor))
+
+
+@functools.lru_cache(maxsize=8)
+def _lattice_boxes(n: int, device: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """For each lattice frequency: the 9×9 box of bins around it (row and column indices), the ±1 centre, and
+    the ring's weights in the box (metrics.lattice_peak's reference, as a mask)."""
+    lattice = sorted(
+        {(i * n // per % n, j * n // per % n) for per in LATTICE_PERIODS for i in range(per) for j in range(per)}
+        - {(0, 0)}
+    )
+    f = np.fft.fftfreq(n) * n
+    radius = np.hypot(f[:, None], f[None, :])
+    d = np.arange(-4, 5)
+    dist = np.maximum(np.abs(d)[:, None], np.abs(d)[None, :])  # [9, 9] Chebyshev
+    centre = dist <= 1
+    rows, cols, rings = [], [], []
+    for u, v in lattice:
+        r, c = (u + d) % n, (v + d) % n
+        ring = np.zeros((9, 9), bool)
+        if u == 0:
+            ring[4, np.abs(d) >= 2] = True  # along the axis v
+        elif v == 0:
+            ring[np.abs(d) >= 2, 4] = True
+        else:
+            ring = (dist >= 2) & (np.abs(radius[np.ix_(r, c)] - radius[u, v]) <= 2.5)
+        rows.append(r)
+        cols.append(c)
+        rings.append(ring)
+    dev = torch.device(device)
+    return (
+        torch.as_tensor(np.array(rows), device=dev),
+        torch.as_tensor(np.array(cols), device=dev),
+        torch.as_tensor(centre, device=dev),
+        torch.as_tensor(np.array(rings), dtype=torch.float32, device=dev),
+    )
 
 
 def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:

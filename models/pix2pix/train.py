@@ -2,9 +2,11 @@
 
 Objective: GAN (--gan-loss vanilla | lsgan | hinge, over --num-d PatchGAN scales) + λ_fm · discriminator feature
 matching + λ·L1 + λ_c · far-field consistency (on partial sketches: G(drawing less its newest stroke) against
-G(drawing) where the newest stroke is more than 20 px away). Adam 2e-4 β1 0.5; constant learning rate, then a
-linear decay to 0. With --time-budget-min the schedule follows the clock: constant for the first half, decaying
-in the second, so a budgeted run still ends at lr 0, and the budget includes validation and checkpoints.
+G(drawing) where the newest stroke is more than 20 px away) + λ_lat · lattice excess (each lattice frequency's
+power over its ring beyond --lattice-allowed, as metrics.lattice_peak measures it). Adam 2e-4 β1 0.5; constant
+learning rate, then a linear decay to 0. With --time-budget-min the schedule follows the clock: constant for the
+first half, decaying in the second, so a budgeted run still ends at lr 0, and the budget includes validation and
+checkpoints.
 --init-from copies every tensor of another checkpoint whose name and shape match (the encoder of a model with
 another up-sampling). Writes RUNDIR/{last,best}.pt, metrics.jsonl, samples/, losses.png and summary.json.
 Uses CUDA (bf16 autocast with --amp) when available.
@@ -31,7 +33,7 @@ from tqdm import tqdm
 from installation.core.errors import UserError
 from models.pix2pix.checkpoint import read_checkpoint, save_checkpoint
 from models.pix2pix.config import UPSAMPLES, Pix2PixConfig
-from models.pix2pix.losses import GAN_LOSSES, d_loss, far_consistency, feature_matching, g_loss
+from models.pix2pix.losses import GAN_LOSSES, d_loss, far_consistency, feature_matching, g_loss, lattice_excess
 from models.pix2pix.metrics import l1, ssim
 from models.pix2pix.networks import MultiScaleDiscriminator, UnetGenerator, init_weights
 from models.pix2pix.sheet import make_sheet, to_uint8
@@ -54,6 +56,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--partial", type=float, default=0.5, help="share of training sketches cut to a stroke prefix")
     p.add_argument("--lambda-consistency", type=float, default=20.0, help="far-field steadiness (0: off)")
     p.add_argument("--consistency-items", type=int, default=4, help="items per batch that pay the extra pass")
+    p.add_argument("--lambda-lattice", type=float, default=0.0, help="lattice grain over its ring (0: off)")
+    p.add_argument("--lattice-allowed", type=float, default=6.0, help="lattice peak the term lets pass")
     p.add_argument("--init-from", type=Path, help="a checkpoint whose matching tensors start the generator")
     p.add_argument("--teacher", type=Path, help="a larger generator's checkpoint to distil (outputs + features)")
     p.add_argument("--lambda-distill", type=float, default=50.0, help="L1 to the teacher's answer")
@@ -173,7 +177,7 @@ def train(args: argparse.Namespace, cfg: Pix2PixConfig, train_ds, val_ds, device
     while not done:
         g.train()
         d.train()
-        sums = {"g_gan": 0.0, "g_l1": 0.0, "g_fm": 0.0, "g_far": 0.0, "d": 0.0}
+        sums = {"g_gan": 0.0, "g_l1": 0.0, "g_fm": 0.0, "g_far": 0.0, "g_lat": 0.0, "d": 0.0}
         n = 0
         for batch in tqdm(loader, desc=f"epoch {epoch + 1}", leave=False, mininterval=5):
             lr = args.lr * _lr_factor(epoch, args, time.monotonic() - t0, budget_s)
@@ -214,6 +218,10 @@ def train(args: argparse.Namespace, cfg: Pix2PixConfig, train_ds, val_ds, device
                     far = batch["far"][:c].to(device, non_blocking=True)  # [c, 1, S, S]
                     loss_c = far_consistency(g(before), fake[:c], far)
                     loss_g = loss_g + args.lambda_consistency * loss_c
+                loss_lat = torch.zeros(())
+                if getattr(args, "lambda_lattice", 0.0) > 0:
+                    loss_lat = lattice_excess(fake, args.lattice_allowed)  # fp32 FFT inside
+                    loss_g = loss_g + args.lambda_lattice * loss_lat
                 if teacher is not None and maps is not None:
                     from models.pix2pix.distill import distill_loss
 
@@ -234,6 +242,7 @@ def train(args: argparse.Namespace, cfg: Pix2PixConfig, train_ds, val_ds, device
             sums["d"] += float(loss_d.detach())
             sums["g_fm"] += float(loss_fm.detach())
             sums["g_far"] += float(loss_c.detach())
+            sums["g_lat"] += float(loss_lat.detach())
             # the budget covers the epoch's end too: stop when validation + checkpoints would overrun it
             if budget_s is not None and time.monotonic() - t0 + end_cost >= budget_s:
                 done = True

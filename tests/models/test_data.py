@@ -168,12 +168,15 @@ def test_train_command_runs_end_to_end(built: Path, tmp_path: Path) -> None:
         "0",
         "--val-items",
         "2",
+        "--lambda-lattice",
+        "10",
     ]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     run = tmp_path / "run"
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert len(rows) == 2 and rows[-1]["lr"] < rows[0]["lr"]
+    assert all(r["g_lat"] >= 0 for r in rows)  # the lattice term is computed and logged
     assert (run / "best.pt").is_file() and (run / "last.pt").is_file() and (run / "losses.png").is_file()
     assert list((run / "samples").glob("*.png"))
     # resume continues from the saved epoch

@@ -8,7 +8,15 @@ import torch.nn.functional as F
 from installation.core.errors import UserError
 from models.pix2pix.checkpoint import load_generator, save_checkpoint
 from models.pix2pix.config import Pix2PixConfig
-from models.pix2pix.losses import GAN_LOSSES, d_loss, far_consistency, feature_matching, g_loss
+from models.pix2pix.losses import (
+    GAN_LOSSES,
+    d_loss,
+    far_consistency,
+    feature_matching,
+    g_loss,
+    lattice_excess,
+    lattice_log_ratios,
+)
 from models.pix2pix.metrics import l1, lattice_peak, ssim
 from models.pix2pix.networks import (
     MultiScaleDiscriminator,
@@ -160,6 +168,42 @@ def test_far_consistency_only_counts_far_pixels() -> None:
     assert far_consistency(a, b, far) == 0
     far[..., :] = 1
     assert abs(float(far_consistency(a, b, far)) - 0.5) < 1e-6
+
+
+def _grainy(amp: float, period: int = 4) -> np.ndarray:
+    """A smooth shaded image (256², RGB uint8) with a period-`period` checkerboard of amplitude amp on top."""
+    yy, xx = np.mgrid[:256, :256]
+    base = 0.5 + 0.3 * np.sin(xx / 40.0) * np.cos(yy / 33.0)
+    grain = np.sign(np.sin(2 * np.pi * (xx + 0.5) / period)) * np.sign(np.sin(2 * np.pi * (yy + 0.5) / period))
+    grey = np.rint(np.clip(base + amp * grain, 0, 1) * 255).astype(np.uint8)
+    return np.repeat(grey[..., None], 3, axis=2)
+
+
+def _as_answer(img: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(img).permute(2, 0, 1)[None].float() / 127.5 - 1  # [1, 3, 256, 256] in [-1, 1]
+
+
+@pytest.mark.parametrize(("amp", "period"), [(0.0, 4), (0.004, 2), (0.004, 8), (0.02, 4)])
+def test_lattice_term_measures_what_the_metric_measures(amp: float, period: int) -> None:
+    img = _grainy(amp, period)
+    assert abs(float(lattice_log_ratios(_as_answer(img)).max().exp()) / lattice_peak(img) - 1) < 1e-3
+
+
+def test_lattice_term_is_zero_on_a_smooth_drawing_and_its_gradient_removes_grain() -> None:
+    smooth, grainy = _grainy(0.0), _grainy(0.02)
+    assert lattice_peak(smooth) < 10 < 1000 < lattice_peak(grainy)
+    assert lattice_excess(_as_answer(smooth), 10.0) == 0
+    x = _as_answer(grainy).requires_grad_(True)
+    opt = torch.optim.Adam([x], lr=0.001)
+    for _ in range(50):
+        opt.zero_grad()
+        loss = lattice_excess(x, 10.0)
+        loss.backward()
+        opt.step()
+    out = ((x.detach()[0].permute(1, 2, 0).numpy() + 1) * 127.5).clip(0, 255)
+    assert lattice_peak(out) < 0.01 * lattice_peak(grainy)
+    # the drawing itself is kept: the ring is held fixed, so only the lattice frequencies move
+    assert np.abs(out - smooth.astype(np.float64)).mean() < np.abs(grainy - smooth.astype(np.float64)).mean()
 
 
 def test_init_from_copies_the_encoder_only(tmp_path: Path) -> None:
