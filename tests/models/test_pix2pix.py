@@ -202,8 +202,23 @@ def test_lattice_term_is_zero_on_a_smooth_drawing_and_its_gradient_removes_grain
         opt.step()
     out = ((x.detach()[0].permute(1, 2, 0).numpy() + 1) * 127.5).clip(0, 255)
     assert lattice_peak(out) < 0.01 * lattice_peak(grainy)
-    # the drawing itself is kept: the ring is held fixed, so only the lattice frequencies move
+    # the drawing itself is kept: only the lattice frequencies move
     assert np.abs(out - smooth.astype(np.float64)).mean() < np.abs(grainy - smooth.astype(np.float64)).mean()
+
+
+@pytest.mark.parametrize("noise", [0.0, 6.0])
+def test_lattice_term_does_not_reward_blurring_the_answer(noise: float) -> None:
+    # d(term)/d(s) for answer (1 - s)·grainy + s·blur(grainy) at s = 0: a term on the peak's power alone is lowered
+    # by blurring everything (-7 here); the ratio to the ring is not, so training removes grain and keeps lines
+    import cv2
+
+    img = _grainy(0.02).astype(np.float64)
+    img += np.random.default_rng(0).normal(0, noise, img.shape[:2])[..., None]
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    s = torch.zeros((), requires_grad=True)
+    answer = (1 - s) * _as_answer(img) + s * _as_answer(cv2.GaussianBlur(img, (0, 0), 1.0))
+    lattice_excess(answer, 10.0).backward()
+    assert s.grad is not None and float(s.grad) > -0.5
 
 
 def test_init_from_copies_the_encoder_only(tmp_path: Path) -> None:
