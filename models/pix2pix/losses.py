@@ -10,7 +10,8 @@ Consistency: mean |G(before) - G(after)| over the pixels far from the newest str
 Lattice excess: how far the answer's lattice peak (metrics.lattice_peak, on its luminance) exceeds an allowed
 ratio, as a hinge on the log ratio of every lattice frequency. The ratio, not the peak's power: a term on the
 power alone is lowered most cheaply by blurring the whole answer (a first CPU run with the ring held fixed lost
-its pen lines and 0.02 of L1 in one epoch); blurring lowers peak and ring together and gains nothing here.
+its pen lines and 0.02 of L1 in one epoch); blurring lowers peak and ring together and gains nothing here,
+except where the ring is already at the 8-bit floor (flat fills), as in the metric.
 """
 
 from __future__ import annotations
