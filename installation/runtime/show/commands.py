@@ -16,6 +16,19 @@ log = logging.getLogger(__name__)
 class CommandsMixin:
     """Keys and OSC commands, applied on the main thread between two frames."""
 
+    _last_error = ""
+    _errors_made = 0  # every error the show's own commands made, so /state/error sees a repeat of the same text
+
+    @property
+    def last_error(self) -> str:
+        return self._last_error
+
+    @last_error.setter
+    def last_error(self, text: str) -> None:
+        self._last_error = text
+        if text:
+            self._errors_made += 1
+
     def _pump_events(self, pygame, pen, renderer, display_canvas: Canvas, now: float):  # noqa: ANN001, ANN202
         """pygame's queued events: quit, keys (applied now), pen events (returned, with the display canvas)."""
         events: list[PenEvent] = []
@@ -132,7 +145,7 @@ class CommandsMixin:
     def _state_error(self, control) -> str:  # noqa: ANN001
         """The newest error of any source (core/error_line): a new /model failure is not hidden by an older one."""
         sources = {
-            "commands": self.last_error,
+            "commands": (self.last_error, self._errors_made),  # the same error made again is new
             "model": self.switcher.error if self.switcher is not None else "",
             "ndi": self.ndi_out.error if self.ndi_out is not None else "",
             "mode": self.inputs.error if self.inputs is not None else "",

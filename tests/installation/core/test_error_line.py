@@ -32,3 +32,17 @@ def test_the_line_is_always_the_most_recently_changed_error_still_set(changes: l
         got = line.update(dict(now))
         still_set = [s for s in order if now[s]]
         assert got == (now[still_set[-1]] if still_set else "")
+
+
+def test_the_same_error_made_again_after_another_is_shown_again() -> None:
+    line = NewestError()
+    bad = "/param x: not live"
+    assert line.update({"commands": (bad, 1), "model": ""}) == bad
+    assert line.update({"commands": (bad, 1), "model": "/model nope: no such model"}) == "/model nope: no such model"
+    # the artist sends the same bad /param again: the same text, a new error, so it is the newest again
+    assert line.update({"commands": (bad, 2), "model": "/model nope: no such model"}) == bad
+    # a source that reports bare text cannot tell a repeat from the same error still held: not a change
+    bare = NewestError()
+    bare.update({"commands": bad, "model": ""})
+    bare.update({"commands": bad, "model": "/model nope: no such model"})
+    assert bare.update({"commands": bad, "model": "/model nope: no such model"}) == "/model nope: no such model"

@@ -66,6 +66,7 @@ def test_osc_model_switches_without_stopping_the_display(
 
     monkeypatch.setattr(ModelSwitcher, "_build", slow_build)
     seen: list[tuple[str, list]] = []
+    repeated: list[bool] = []  # whether the repeated /param error was shown before the good /model
 
     def listen(until, seconds: float) -> None:  # noqa: ANN001
         end = time.monotonic() + seconds
@@ -83,6 +84,10 @@ def test_osc_model_switches_without_stopping_the_display(
         listen(lambda: any("not a live parameter" in e for e in states("/state/error")), 10)
         tx.sendto(_msg("/model", "nope"), ("127.0.0.1", free_udp_port))
         listen(lambda: any("no such model" in e for e in states("/state/error")), 10)
+        after = len(seen)  # the same bad /param again, while the /model error is still held: shown again
+        tx.sendto(_msg("/param", "display.nope", 1), ("127.0.0.1", free_udp_port))
+        listen(lambda: any("not a live parameter" in str(p[0]) for a, p in seen[after:] if a == "/state/error"), 10)
+        repeated.append(any("not a live parameter" in str(p[0]) for a, p in seen[after:] if a == "/state/error"))
         tx.sendto(_msg("/model", "half"), ("127.0.0.1", free_udp_port))
         listen(lambda: any("fp16" in m for m in states("/state/model")), 30)
         listen(lambda: False, 0.5)
@@ -95,6 +100,7 @@ def test_osc_model_switches_without_stopping_the_display(
     models = states("/state/model")
     assert models and "fp16" not in models[0] and "fp16" in models[-1], models  # swapped, and reported
     assert any("not a live parameter" in e for e in states("/state/error"))
+    assert repeated == [True]  # the same error made again is new, though its text is the same
     errors = [e for e in states("/state/error") if "no such model" in e]  # not hidden behind the /param error
     assert errors and "nope" in errors[0] and "half" in errors[0] and "main" in errors[0]  # names the choices
     assert frames_while_building and frames_while_building[0] >= 5  # the display went on while it was built
