@@ -22,7 +22,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from models.pix2pix.metrics import LATTICE_PERIODS
+from models.pix2pix import metrics
+from models.pix2pix.metrics import LUMA, rounding_floor
 
 GAN_LOSSES = ("vanilla", "lsgan", "hinge")
 
@@ -94,49 +95,26 @@ def _lattice_log_ratios(fake: torch.Tensor) -> torch.Tensor:
     n = fake.shape[-1]
     rows, cols, centre, ring = _lattice_boxes(n, str(fake.device))  # [L, 9] [L, 9] [9, 9] [L, 9, 9]
     rgb = (fake + 1) / 2  # [N, 3, S, S] in [0, 1]
-    grey = 0.299 * rgb[:, 0] + 0.587 * rgb[:, 1] + 0.114 * rgb[:, 2]  # [N, S, S]
+    grey = sum(k * rgb[:, i] for i, k in enumerate(LUMA))  # [N, S, S]
     w = torch.hann_window(n, periodic=False, dtype=torch.float32, device=fake.device)  # = np.hanning(n)
     grey = (grey - grey.mean(dim=(1, 2), keepdim=True)) * w[:, None] * w[None, :]
     power = torch.fft.fft2(grey).abs() ** 2  # [N, S, S]
     box = power[:, rows[:, :, None], cols[:, None, :]]  # [N, L, 9, 9] around each lattice frequency
     peak = box[:, :, centre].amax(dim=2)  # [N, L]
     ref = (box * ring).sum(dim=(2, 3)) / ring.sum(dim=(1, 2))  # [N, L]
-    floor = (1 / 255) ** 2 / 12 * float((w**2).sum()) ** 2
-    return torch.log(peak.clamp_min(1e-30)) - torch.log(ref.clamp_min(floor))
+    return torch.log(peak.clamp_min(1e-30)) - torch.log(ref.clamp_min(rounding_floor(n)))
 
 
 @functools.lru_cache(maxsize=8)
 def _lattice_boxes(n: int, device: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """For each lattice frequency: the 9×9 box of bins around it (row and column indices), the ±1 centre, and
-    the ring's weights in the box (metrics.lattice_peak's reference, as a mask)."""
-    lattice = sorted(
-        {(i * n // per % n, j * n // per % n) for per in LATTICE_PERIODS for i in range(per) for j in range(per)}
-        - {(0, 0)}
-    )
-    f = np.fft.fftfreq(n) * n
-    radius = np.hypot(f[:, None], f[None, :])
-    d = np.arange(-4, 5)
-    dist = np.maximum(np.abs(d)[:, None], np.abs(d)[None, :])  # [9, 9] Chebyshev
-    centre = dist <= 1
-    rows, cols, rings = [], [], []
-    for u, v in lattice:
-        r, c = (u + d) % n, (v + d) % n
-        ring = np.zeros((9, 9), bool)
-        if u == 0:
-            ring[4, np.abs(d) >= 2] = True  # along the axis v
-        elif v == 0:
-            ring[np.abs(d) >= 2, 4] = True
-        else:
-            ring = (dist >= 2) & (np.abs(radius[np.ix_(r, c)] - radius[u, v]) <= 2.5)
-        rows.append(r)
-        cols.append(c)
-        rings.append(ring)
+    """metrics.lattice_boxes as tensors on `device` (the ring as float weights)."""
+    rows, cols, centre, ring = metrics.lattice_boxes(n)
     dev = torch.device(device)
     return (
-        torch.as_tensor(np.array(rows), device=dev),
-        torch.as_tensor(np.array(cols), device=dev),
+        torch.as_tensor(rows, device=dev),
+        torch.as_tensor(cols, device=dev),
         torch.as_tensor(centre, device=dev),
-        torch.as_tensor(np.array(rings), dtype=torch.float32, device=dev),
+        torch.as_tensor(ring, dtype=torch.float32, device=dev),
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -35,12 +37,13 @@ def ssim(a: torch.Tensor, b: torch.Tensor) -> float:
 
 # -- what a visitor sees: lattice grain, sharpness, far-field flicker (numpy, on uint8 answers) ----------------
 LATTICE_PERIODS = (2, 4, 8)
+LUMA = (0.299, 0.587, 0.114)  # RGB → luminance weights
 
 
 def _grey(img: np.ndarray) -> np.ndarray:
     """(H, W) or (H, W, 3) uint8 → (H, W) float64 luminance in [0, 1]."""
     a = img.astype(np.float64) / 255.0
-    return a if a.ndim == 2 else a @ np.array([0.299, 0.587, 0.114])
+    return a if a.ndim == 2 else a @ np.array(LUMA)
 
 
 def lattice_peak(img: np.ndarray) -> float:
@@ -61,28 +64,53 @@ def lattice_peak(img: np.ndarray) -> float:
         raise ValueError(f"lattice_peak wants a square image with a side divisible by 8, got {g.shape}")
     w = np.hanning(n)
     p = np.abs(np.fft.fft2((g - g.mean()) * w[:, None] * w[None, :])) ** 2  # [N, N]
+    rows, cols, centre, ring = lattice_boxes(n)
+    box = p[rows[:, :, None], cols[:, None, :]]  # [L, 9, 9] around each lattice frequency
+    peak = box[:, centre].max(axis=1)  # [L]
+    ref = (box * ring).sum(axis=(1, 2)) / ring.sum(axis=(1, 2))  # [L]
+    return float((peak / np.maximum(ref, rounding_floor(n))).max())
+
+
+def rounding_floor(n: int) -> float:
+    """The power 8-bit rounding noise (variance q²/12) puts in one bin of a Hann-windowed N×N spectrum."""
+    w = np.hanning(n)
+    return (1 / 255) ** 2 / 12 * float((w**2).sum()) ** 2
+
+
+@functools.lru_cache(maxsize=8)
+def lattice_boxes(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The lattice's geometry in an N×N spectrum, shared by lattice_peak and the training term (losses.py).
+
+    For each lattice frequency (L = 63 at periods 2/4/8): the row and column indices of the 9×9 box of bins
+    around it ([L, 9] each), the ±1 centre where the peak is taken ([9, 9] bool) and the ring the reference
+    averages ([L, 9, 9] bool): the same axis 2–4 bins away for a frequency on an axis, else the bins 2–4 away
+    (Chebyshev) within 2.5 of its radius. Read-only arrays (cached).
+    """
+    lattice = sorted(
+        {(i * n // per % n, j * n // per % n) for per in LATTICE_PERIODS for i in range(per) for j in range(per)}
+        - {(0, 0)}
+    )
     f = np.fft.fftfreq(n) * n  # integer frequencies, signed
     radius = np.hypot(f[:, None], f[None, :])
-    lattice = {(i * n // per % n, j * n // per % n) for per in LATTICE_PERIODS for i in range(per) for j in range(per)}
-    lattice.discard((0, 0))
-    floor = (1 / 255) ** 2 / 12 * float((w**2).sum()) ** 2  # rounding noise: variance q²/12, Hann-weighted
-    offs = [d for d in range(-4, 5) if abs(d) >= 2]
-    dist = np.maximum(*np.abs(np.meshgrid(np.arange(-4, 5), np.arange(-4, 5), indexing="ij")))  # [9, 9] Chebyshev
-    best = 0.0
-    for u, v in sorted(lattice):
-        peak = p[np.ix_([(u + d) % n for d in (-1, 0, 1)], [(v + d) % n for d in (-1, 0, 1)])].max()
+    d = np.arange(-4, 5)
+    dist = np.maximum(np.abs(d)[:, None], np.abs(d)[None, :])  # [9, 9] Chebyshev
+    rows, cols, rings = [], [], []
+    for u, v in lattice:
+        r, c = (u + d) % n, (v + d) % n
+        ring = np.zeros((9, 9), bool)
         if u == 0:
-            ref = p[0, [(v + d) % n for d in offs]]
+            ring[4, np.abs(d) >= 2] = True  # along the axis v
         elif v == 0:
-            ref = p[[(u + d) % n for d in offs], 0]
+            ring[np.abs(d) >= 2, 4] = True
         else:
-            rows = [(u + d) % n for d in range(-4, 5)]
-            cols = [(v + d) % n for d in range(-4, 5)]
-            box = p[np.ix_(rows, cols)]
-            same_radius = np.abs(radius[np.ix_(rows, cols)] - radius[u, v]) <= 2.5
-            ref = box[(dist >= 2) & same_radius]
-        best = max(best, float(peak / max(float(ref.mean()), floor)))
-    return best
+            ring = (dist >= 2) & (np.abs(radius[np.ix_(r, c)] - radius[u, v]) <= 2.5)
+        rows.append(r)
+        cols.append(c)
+        rings.append(ring)
+    out = (np.array(rows), np.array(cols), dist <= 1, np.array(rings))
+    for a in out:
+        a.flags.writeable = False
+    return out
 
 
 def laplacian_energy(img: np.ndarray) -> float:

@@ -219,7 +219,7 @@ def train(args: argparse.Namespace, cfg: Pix2PixConfig, train_ds, val_ds, device
                     loss_c = far_consistency(g(before), fake[:c], far)
                     loss_g = loss_g + args.lambda_consistency * loss_c
                 loss_lat = torch.zeros(())
-                if getattr(args, "lambda_lattice", 0.0) > 0:
+                if args.lambda_lattice > 0:
                     loss_lat = lattice_excess(fake, args.lattice_allowed)  # fp32 FFT inside
                     loss_g = loss_g + args.lambda_lattice * loss_lat
                 if teacher is not None and maps is not None:

@@ -86,8 +86,12 @@ def test_osc_model_switches_without_stopping_the_display(
         listen(lambda: any("no such model" in e for e in states("/state/error")), 10)
         after = len(seen)  # the same bad /param again, while the /model error is still held: shown again
         tx.sendto(_msg("/param", "display.nope", 1), ("127.0.0.1", free_udp_port))
-        listen(lambda: any("not a live parameter" in str(p[0]) for a, p in seen[after:] if a == "/state/error"), 10)
-        repeated.append(any("not a live parameter" in str(p[0]) for a, p in seen[after:] if a == "/state/error"))
+
+        def param_error_again() -> bool:
+            return any("not a live parameter" in str(p[0]) for a, p in seen[after:] if a == "/state/error" and p)
+
+        listen(param_error_again, 10)
+        repeated.append(param_error_again())
         tx.sendto(_msg("/model", "half"), ("127.0.0.1", free_udp_port))
         listen(lambda: any("fp16" in m for m in states("/state/model")), 30)
         listen(lambda: False, 0.5)
