@@ -144,7 +144,7 @@ STATE: tuple[Address, ...] = (
         "Duet mode: the newest turn's pause (or cue) → the robot's first AI stroke; -1: none yet.",
     ),
     Address("/state/clip/score", "f", "CLIP cosine similarity of the AI image with the prompt (0 with no prompt)."),
-    Address("/state/error", "s", "The newest error, or empty."),
+    Address("/state/error", "s", "The newest error of any source, or empty; an error made again is the newest again."),
     Address("/pong", "", "Answer to /ping."),
     Address("/error", "s", "Sent back to a sender whose message was refused: the address and the reason."),
 )

@@ -48,6 +48,13 @@ def meta_of(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_small_clip(path: Path) -> SmallClip:
+    return model_from_state(load_state(path), path)
+
+
+def load_state(path: Path) -> dict[str, Any]:
+    """The checkpoint's dict (weights as stored, config, meta); one clear line if it is not one of ours."""
+    if not path.is_file():
+        raise UserError(f"CLIP checkpoint {path} does not exist: give the path of a train-clip best.pt or last.pt")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises many kinds for truncated or foreign files
@@ -56,4 +63,4 @@ def load_small_clip(path: Path) -> SmallClip:
         ) from e
     if not is_small_clip(state):
         raise UserError(f"{path} is not a small-CLIP checkpoint of this project (no '{FORMAT}' marker)")
-    return model_from_state(state, path)
+    return state

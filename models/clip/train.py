@@ -2,8 +2,10 @@
 
 Symmetric InfoNCE over a batch of (augmented drawing, random caption) pairs with a learnable temperature.
 The learning rate follows the elapsed fraction of the time budget (warm-up, then cosine), so a short budget
-still ends annealed. The held-out split is scored every `--eval-every` steps; OUT/best.pt (fp16 weights, config
-inside) keeps the best caption+category top-1, OUT/last.pt the latest; OUT/metrics.jsonl one line per score.
+still ends annealed. `--init` continues from a checkpoint's weights (its own config; a fresh optimiser and schedule,
+a warm restart); the lineage is kept in every checkpoint and the summary. The held-out split is scored every
+`--eval-every` steps; OUT/best.pt (fp16 weights, config inside) keeps the best caption+category top-1, OUT/last.pt
+the latest; OUT/metrics.jsonl one line per score.
 """
 
 from __future__ import annotations
@@ -15,12 +17,16 @@ import math
 import random
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from installation.core.errors import UserError
+
+if TYPE_CHECKING:
+    from models.clip.networks import SmallClip
 
 log = logging.getLogger(__name__)
 PER_NAME = 40  # drawings of one name per epoch
@@ -44,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stroke-p", type=float, default=0.3, help="share of a batch drawn from --stroke-views")
     parser.add_argument("--enrich-p", type=float, default=0.5, help="share of captions varied (synonyms, plurals)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument(
+        "--init", type=Path, help="continue from this small-CLIP checkpoint (its config; new optimiser and schedule)"
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -54,6 +63,7 @@ def main(args: argparse.Namespace) -> int:
     from models.clip.networks import SmallClip
 
     torch.set_num_threads(args.threads)
+    start = initial_model(args.init) if args.init is not None else None  # a wrong path fails before the pack loads
     images, items = load_pack(args.data)
     train_idx = [i for i, it in enumerate(items) if it["split"] == "train"]
     if len(train_idx) < args.batch:
@@ -65,7 +75,9 @@ def main(args: argparse.Namespace) -> int:
 
     cfg = TINY if args.tiny else preset(args.config)
     dev = torch.device(args.device)
-    model = SmallClip(cfg).to(dev, memory_format=torch.channels_last)  # faster CPU convolutions
+    model, lineage = start if start is not None else (SmallClip(cfg), [])
+    cfg = model.cfg
+    model = model.to(dev, memory_format=torch.channels_last).train()  # channels_last: faster CPU convolutions
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and n != "text.pos"]
     rest = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and n != "text.pos")]
     opt = torch.optim.AdamW(
@@ -76,10 +88,13 @@ def main(args: argparse.Namespace) -> int:
     batches.enrich_p = args.enrich_p
     args.out.mkdir(parents=True, exist_ok=True)
     budget = args.time_budget_min * 60.0
-    t0, step, best, losses = time.monotonic(), 0, -1.0, []
+    t0, step, best = time.monotonic(), 0, -1.0
+    losses: list[float] = []
+    name = lineage[-1]["preset"] if lineage else (args.config if not args.tiny else "tiny")
     record = {"seed": args.seed, "order_seed": args.order_seed, "data": str(args.data), "train": len(train_idx),
-              "preset": args.config if not args.tiny else "tiny", "stroke_views": str(args.stroke_views or ""),
-              "stroke_p": args.stroke_p if args.stroke_views else 0.0, "enrich_p": args.enrich_p}  # fmt: skip
+              "preset": name, "stroke_views": str(args.stroke_views or ""),
+              "stroke_p": args.stroke_p if args.stroke_views else 0.0, "enrich_p": args.enrich_p,
+              "lr": args.lr, "lineage": lineage}  # fmt: skip
     with (args.out / "metrics.jsonl").open("a") as mlog:
         while True:
             frac = (time.monotonic() - t0) / budget
@@ -127,6 +142,17 @@ def main(args: argparse.Namespace) -> int:
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
     print(f"trained {step} steps in {summary['wall_s']} s; best {args.out / 'best.pt'}")
     return 0
+
+
+def initial_model(path: Path) -> tuple[SmallClip, list[dict]]:
+    """The checkpoint's model in float32 and its lineage: the runs before it, oldest first, then itself."""
+    from models.clip.checkpoint import load_state, meta_of, model_from_state
+
+    state = load_state(path)
+    meta = meta_of(state)
+    own = {k: meta.get(k) for k in ("seed", "order_seed", "preset", "step", "wall_s", "lr")}
+    own["path"] = str(path)
+    return model_from_state(state, path), [*meta.get("lineage", []), own]
 
 
 def clip_loss(model, x: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:  # noqa: ANN001

@@ -172,6 +172,37 @@ def test_missing_or_foreign_files_are_one_clear_line(tmp_path: Path) -> None:
     assert out.stderr.strip().count("\n") == 0 and "ViT-B-32.pt does not exist" in out.stderr
 
 
+def test_init_continues_from_a_checkpoint_and_keeps_its_lineage(tmp_path: Path) -> None:
+    """--init: the continued run starts from the checkpoint's weights and config (not --config) and says so."""
+    from models.clip.train import initial_model
+
+    pack = write_shape_pack(tmp_path / "shapes" / "clip.npz")
+    first, second = tmp_path / "first", tmp_path / "second"
+    out = _run("train-clip", "--data", str(pack), "--out", str(first), "--tiny", "--time-budget-min", "0.02",
+               "--batch", "12", "--eval-every", "5", "--threads", "1", "--seed", "4")  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    model, lineage = initial_model(first / "last.pt")
+    saved = torch.load(first / "last.pt", weights_only=True)
+    assert model.cfg == TINY and lineage == [
+        {"seed": 4, "order_seed": 0, "preset": "tiny", "step": saved["step"], "wall_s": saved["wall_s"],
+         "lr": 2e-3, "path": str(first / "last.pt")}
+    ]  # fmt: skip
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, saved["model"][k].float()), k
+    out = _run("train-clip", "--data", str(pack), "--out", str(second), "--init", str(first / "last.pt"),
+               "--config", "small", "--time-budget-min", "0.02", "--batch", "12", "--eval-every", "5",
+               "--threads", "1", "--lr", "1e-3")  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    summary = json.loads((second / "summary.json").read_text())
+    assert summary["preset"] == "tiny" and summary["lr"] == 1e-3 and summary["lineage"] == lineage
+    assert load_clip(second / "last.pt").cfg == TINY  # the checkpoint's config, not --config small
+    again, chain = initial_model(second / "last.pt")
+    assert [c["path"] for c in chain] == [str(first / "last.pt"), str(second / "last.pt")]
+    assert any(not torch.equal(v, model.state_dict()[k]) for k, v in again.state_dict().items())  # it trained on
+    out = _run("train-clip", "--data", str(pack), "--out", str(tmp_path / "x"), "--init", str(tmp_path / "no.pt"))
+    assert out.returncode == 2 and "no.pt does not exist" in out.stderr and "Traceback" not in out.stderr
+
+
 TINY_OPEN_CLIP = {
     "embed_dim": 16,
     "vision_cfg": {"image_size": 32, "layers": 2, "width": 32, "patch_size": 16, "head_width": 16},
