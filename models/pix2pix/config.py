@@ -11,6 +11,7 @@ from installation.core.errors import UserError
 RESOLUTIONS = (128, 256, 512)
 NORMS = ("instance", "batch")
 UPSAMPLES = ("transpose", "resize")  # transpose: the reference (lattice-prone); resize: conv, then bilinear ×2
+DOWNSAMPLES = ("stride", "blur")  # stride: the reference 4×4/2 convs; blur: a [1 2 1]² low-pass before each
 GAN_LOSSES = ("vanilla", "lsgan", "hinge")
 
 
@@ -26,6 +27,7 @@ class Pix2PixConfig:
     n_layers_d: int = 3  # PatchGAN depth: 3 gives the 70×70 receptive field
     upsample: str = "transpose"  # older checkpoints have no key: they are the reference transposed convs
     num_d: int = 1  # discriminators at full, 1/2, 1/4 … scale (pix2pixHD uses 3)
+    downsample: str = "stride"  # older checkpoints have no key: they are the reference strided convs
 
     def __post_init__(self) -> None:
         if self.resolution not in RESOLUTIONS:
@@ -36,6 +38,8 @@ class Pix2PixConfig:
             raise UserError("pix2pix channel counts, widths and n_layers_d must be positive")
         if self.upsample not in UPSAMPLES:
             raise UserError(f"pix2pix upsample must be one of {UPSAMPLES}, got {self.upsample!r}")
+        if self.downsample not in DOWNSAMPLES:
+            raise UserError(f"pix2pix downsample must be one of {DOWNSAMPLES}, got {self.downsample!r}")
         if not 1 <= self.num_d <= 4:
             raise UserError(f"pix2pix num_d must be 1..4, got {self.num_d}")
         if not 0.0 <= self.dropout < 1.0:

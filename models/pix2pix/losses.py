@@ -111,10 +111,10 @@ def _lattice_boxes(n: int, device: str) -> tuple[torch.Tensor, torch.Tensor, tor
     rows, cols, centre, ring = metrics.lattice_boxes(n)
     dev = torch.device(device)
     return (
-        torch.as_tensor(rows, device=dev),
-        torch.as_tensor(cols, device=dev),
-        torch.as_tensor(centre, device=dev),
-        torch.as_tensor(ring, dtype=torch.float32, device=dev),
+        torch.tensor(rows, device=dev),  # copies: metrics' arrays are shared and read-only
+        torch.tensor(cols, device=dev),
+        torch.tensor(centre, device=dev),
+        torch.tensor(ring, dtype=torch.float32, device=dev),
     )
 
 

@@ -10,11 +10,18 @@ period-2/4/8 lattice on the answer) by Conv3x3 at the low resolution, norm, then
 interpolation has no response at the lattice frequency, so nothing can learn a checkerboard, and the conv at
 half resolution costs about half of the transposed one. The outermost block then convolves the up-sampled
 features together with the input sketch at full resolution (Conv3x3 → Tanh), so pen lines stay sharp.
+
+`downsample = "blur"` low-passes the input of every stride-2 down convolution with a fixed [1 2 1]² binomial
+(anti-aliased down-sampling, as in Zhang 2019): detail above the half-resolution Nyquist is attenuated instead of
+folding into a pattern fixed to the network's pixel grid (the worst lattice answers are mostly such a pattern:
+`benchmarks/lattice_grid.py`). The weights keep the strided model's names and shapes, so a strided checkpoint
+starts a blurred one whole (`--init-from`).
 """
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from models.pix2pix.config import Pix2PixConfig
@@ -24,6 +31,25 @@ def norm_layer(kind: str, channels: int) -> nn.Module:
     if kind == "batch":
         return nn.BatchNorm2d(channels)
     return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
+
+
+class BlurConv2d(nn.Conv2d):
+    """A strided Conv2d whose input is first low-passed by a fixed [1 2 1]² / 16 (per channel, edges replicated).
+
+    [N, C, H, W] → the Conv2d's output. The binomial has no response at the input's own Nyquist frequency and half
+    at half of it, so what the stride would fold back is mostly gone. Parameters are the Conv2d's alone.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 - nn.Conv2d's
+        super().__init__(*args, **kwargs)
+        k = torch.tensor([1.0, 2.0, 1.0])
+        k2 = (k[:, None] * k[None, :]) / 16.0  # [3, 3], sums to 1
+        self.register_buffer("blur", k2.expand(self.in_channels, 1, 3, 3).clone(), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.pad(x, (1, 1, 1, 1), mode="replicate")
+        x = F.conv2d(x, self.blur.to(x.dtype), groups=self.in_channels)  # [N, C, H, W], low-passed
+        return super().forward(x)
 
 
 class UnetBlock(nn.Module):
@@ -38,13 +64,14 @@ class UnetBlock(nn.Module):
         innermost: bool = False,
         dropout: float = 0.0,
         upsample: str = "transpose",
+        downsample: str = "stride",
     ) -> None:
         super().__init__()
         self.outermost = outermost
         self.resize = upsample == "resize"
         in_nc = outer_nc if in_nc is None else in_nc
         bias = norm == "instance"
-        down_conv = nn.Conv2d(in_nc, inner_nc, 4, 2, 1, bias=bias)
+        down_conv = (BlurConv2d if downsample == "blur" else nn.Conv2d)(in_nc, inner_nc, 4, 2, 1, bias=bias)
         if self.resize:
             self._build_resize(outer_nc, inner_nc, in_nc, sub, norm, down_conv, outermost, innermost, dropout, bias)
             return
@@ -105,14 +132,15 @@ class UnetGenerator(nn.Module):
 
     def __init__(self, cfg: Pix2PixConfig) -> None:
         super().__init__()
-        ngf, norm, up = cfg.ngf, cfg.norm, cfg.upsample
-        block = UnetBlock(ngf * 8, ngf * 8, None, None, norm, innermost=True, upsample=up)
+        ngf, norm = cfg.ngf, cfg.norm
+        kw = {"upsample": cfg.upsample, "downsample": cfg.downsample}
+        block = UnetBlock(ngf * 8, ngf * 8, None, None, norm, innermost=True, **kw)
         for _ in range(cfg.depth - 5):  # the 8·ngf blocks between the innermost and the 4·ngf one
-            block = UnetBlock(ngf * 8, ngf * 8, None, block, norm, dropout=cfg.dropout, upsample=up)
-        block = UnetBlock(ngf * 4, ngf * 8, None, block, norm, upsample=up)
-        block = UnetBlock(ngf * 2, ngf * 4, None, block, norm, upsample=up)
-        block = UnetBlock(ngf, ngf * 2, None, block, norm, upsample=up)
-        self.model = UnetBlock(cfg.output_nc, ngf, cfg.input_nc, block, norm, outermost=True, upsample=up)
+            block = UnetBlock(ngf * 8, ngf * 8, None, block, norm, dropout=cfg.dropout, **kw)
+        block = UnetBlock(ngf * 4, ngf * 8, None, block, norm, **kw)
+        block = UnetBlock(ngf * 2, ngf * 4, None, block, norm, **kw)
+        block = UnetBlock(ngf, ngf * 2, None, block, norm, **kw)
+        self.model = UnetBlock(cfg.output_nc, ngf, cfg.input_nc, block, norm, outermost=True, **kw)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)

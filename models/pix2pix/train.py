@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from installation.core.errors import UserError
 from models.pix2pix.checkpoint import read_checkpoint, save_checkpoint
-from models.pix2pix.config import UPSAMPLES, Pix2PixConfig
+from models.pix2pix.config import DOWNSAMPLES, UPSAMPLES, Pix2PixConfig
 from models.pix2pix.losses import GAN_LOSSES, d_loss, far_consistency, feature_matching, g_loss, lattice_excess
 from models.pix2pix.metrics import l1, ssim
 from models.pix2pix.networks import MultiScaleDiscriminator, UnetGenerator, init_weights
@@ -49,6 +49,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ndf", type=int, default=64)
     p.add_argument("--norm", default="instance", choices=("instance", "batch"))
     p.add_argument("--upsample", default="resize", choices=UPSAMPLES, help="resize: no lattice (default)")
+    p.add_argument("--downsample", default="stride", choices=DOWNSAMPLES, help="blur: anti-aliased down convs")
     p.add_argument("--num-d", type=int, default=2, help="discriminator scales (pix2pixHD: 3)")
     p.add_argument("--n-layers-d", type=int, default=3)
     p.add_argument("--gan-loss", default="lsgan", choices=GAN_LOSSES)
@@ -93,6 +94,7 @@ def main(args: argparse.Namespace) -> int:
         n_layers_d=args.n_layers_d,
         upsample=args.upsample,
         num_d=args.num_d,
+        downsample=args.downsample,
     )
     # items carry before/far whenever consistency is on, even with no partial sketches (k = n then)
     partial = args.partial if args.partial > 0 else (1e-9 if args.lambda_consistency > 0 else 0.0)

@@ -19,6 +19,7 @@ from models.pix2pix.losses import (
 )
 from models.pix2pix.metrics import l1, lattice_peak, ssim
 from models.pix2pix.networks import (
+    BlurConv2d,
     MultiScaleDiscriminator,
     PatchDiscriminator,
     UnetGenerator,
@@ -140,6 +141,56 @@ def test_resize_generator_shapes_range_and_cost() -> None:
     assert count_parameters(g) < count_parameters(UnetGenerator(Pix2PixConfig(ngf=16)))
     with pytest.raises(UserError, match="upsample"):
         Pix2PixConfig(upsample="deconv")
+
+
+def test_blurred_down_conv_does_not_fold_a_checkerboard() -> None:
+    # a period-2 checkerboard is above the half-resolution Nyquist: a plain stride-2 conv folds it into its
+    # output (and the pattern's one-pixel shift gives another output); the blurred conv sees only its mean
+    torch.manual_seed(0)
+    plain = torch.nn.Conv2d(3, 8, 4, 2, 1)
+    blur = BlurConv2d(3, 8, 4, 2, 1)
+    blur.load_state_dict(plain.state_dict())  # same parameters, same names: the buffer is not saved
+    yy, xx = torch.meshgrid(torch.arange(32), torch.arange(32), indexing="ij")
+    board = ((yy + xx) % 2).float().expand(1, 3, 32, 32)  # [1, 3, 32, 32] in {0, 1}
+    grey = torch.full_like(board, 0.5)
+    shifted = board.roll(1, dims=3)
+    inner = (slice(None), slice(None), slice(1, -1), slice(1, -1))  # away from the padded border
+    with torch.no_grad():
+        assert (plain(board) - plain(shifted))[inner].abs().max() > 0.1
+        assert (blur(board) - blur(shifted))[inner].abs().max() < 1e-5
+        assert (blur(board) - blur(grey))[inner].abs().max() < 1e-5
+        smooth = torch.linspace(0, 1, 32).expand(1, 3, 32, 32)  # a slow ramp passes almost unchanged
+        assert (blur(smooth) - plain(smooth))[inner].abs().max() < 0.02
+
+
+def test_blur_generator_keeps_the_strided_names_and_exports(tmp_path: Path) -> None:
+    from installation.runtime.inference import RuntimeSettings, open_model
+    from models.pix2pix.export import export
+
+    strided = Pix2PixConfig(ngf=4, resolution=128, upsample="resize")
+    blurred = Pix2PixConfig(ngf=4, resolution=128, upsample="resize", downsample="blur")
+    assert Pix2PixConfig.from_dict({k: v for k, v in blurred.to_dict().items() if k != "downsample"}) == strided
+    assert Pix2PixConfig.from_dict(blurred.to_dict()) == blurred
+    with pytest.raises(UserError, match="downsample"):
+        Pix2PixConfig(downsample="maxpool")
+    torch.manual_seed(2)
+    a, b = UnetGenerator(strided), UnetGenerator(blurred)
+    init_weights(a)
+    assert {k: v.shape for k, v in a.state_dict().items()} == {k: v.shape for k, v in b.state_dict().items()}
+    b.load_state_dict(a.state_dict())  # a strided model starts a blurred one whole
+    x = torch.rand(1, 1, 128, 128) * 2 - 1
+    with torch.no_grad():
+        ya, yb = a.eval()(x), b.eval()(x)
+    assert yb.shape == ya.shape and (ya - yb).abs().max() > 1e-3  # the low-pass is really in the path
+    save_checkpoint(tmp_path / "b.pt", b.eval(), blurred)
+    report = export(tmp_path / "b.pt", tmp_path / "b.onnx", parity_count=2)
+    assert report["parity"]["max_abs_diff"] <= 1e-3
+    model = open_model(tmp_path / "b.onnx", None, RuntimeSettings(providers=("cpu",), warmup_runs=0))
+    sketch = ((x[0, 0].numpy() + 1) * 127.5).astype(np.uint8)
+    with torch.no_grad():
+        want = b(torch.from_numpy(sketch).float()[None, None] / 127.5 - 1)[0]
+    want_u8 = ((want.permute(1, 2, 0).numpy() + 1) * 127.5).clip(0, 255)
+    assert np.abs(model.run(sketch).astype(float) - want_u8).max() <= 2
 
 
 def test_multiscale_discriminator_and_losses() -> None:
