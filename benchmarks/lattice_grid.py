@@ -74,10 +74,11 @@ def examine(model, items: list, fit, top: int) -> dict:  # noqa: ANN001
     from models.pix2pix.metrics import lattice_peak, sharpness
 
     sketches = [fit(s) for _, s, _ in items]
-    peaks = np.array([lattice_peak(model.run(s)) for s in sketches])
+    answers = [model.run(s) for s in sketches]
+    peaks = np.array([lattice_peak(a) for a in answers])
     worst = []
     for i in np.argsort(-peaks)[:top]:
-        answer = model.run(sketches[i])
+        answer = answers[i]
         averaged = shift_average(model, sketches[i])
         target = fit(items[i][2])
         worst.append(
