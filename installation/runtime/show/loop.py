@@ -42,10 +42,10 @@ from installation.runtime.show.replay import ReplayMixin, default_sessions, resc
 from installation.runtime.show.startup import StartupMixin, load_profile, now_iso
 from installation.runtime.steer_worker import SteerRequest, SteerWorker
 from installation.runtime.supervisor import Supervisor
+from installation.runtime.teardown import SHUTDOWN_S
 
 log = logging.getLogger(__name__)
 
-SHUTDOWN_S = 3.5  # archive flush + worker joins after a stop, in all: SIGTERM ends the show within 5 s
 ARCHIVE_FLUSH_S = 2.5  # of which pending works may take this long (a stuck writer must not hold the exit)
 
 
