@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: argparse.Namespace) -> dict:
     from installation.runtime.inference import RuntimeSettings, open_model
-    from installation.verbs.quality import _as_onnx, _fitter, held_out, parse_models
+    from installation.verbs.quality import as_onnx, fitter, held_out, parse_models
 
     specs = args.model or [f"shipped={ROOT / 'installation/assets/models/pix2pix_default.onnx'}"]
     models = parse_models(specs)
@@ -63,8 +63,8 @@ def run(args: argparse.Namespace) -> dict:
     rows = []
     with tempfile.TemporaryDirectory(prefix="lattice-grid-") as tmp:
         for name, path in models:
-            model = open_model(_as_onnx(name, path, Path(tmp)), None, settings)
-            fit = _fitter(model.input_size)
+            model = open_model(as_onnx(name, path, Path(tmp)), None, settings)
+            fit = fitter(model.input_size)
             rows.append({"name": name, "path": str(path), **examine(model, items, fit, args.top)})
             log.info("%s: %s", name, json.dumps(rows[-1]["summary"]))
     return {"data": str(args.data), "val_items": len(items), "top": args.top, "shifts": SHIFTS**2, "models": rows}

@@ -119,7 +119,7 @@ def run(models: list[tuple[str, Path]], args: argparse.Namespace) -> dict[str, A
     rows, answers, opened = [], {}, []
     with tempfile.TemporaryDirectory(prefix="quality-") as tmp:
         for name, path in models:
-            onnx_path = _as_onnx(name, path, Path(tmp))
+            onnx_path = as_onnx(name, path, Path(tmp))
             model = open_model(onnx_path, None, settings)
             row, shown = evaluate(model, items, person, seqs_val, seqs_sessions, steadiness)
             rows.append({"name": name, "path": str(path), **row})
@@ -127,7 +127,7 @@ def run(models: list[tuple[str, Path]], args: argparse.Namespace) -> dict[str, A
             opened.append(model)
             log.info("%s: %s", name, json.dumps(rows[-1]))
         # cost: the models take turns call by call, so a change in the machine's load hits all of them alike
-        sketch = _fitter(opened[0].input_size)(items[0][1])
+        sketch = fitter(opened[0].input_size)(items[0][1])
         for row, cost in zip(rows, _costs(opened, sketch, args.cost_calls), strict=True):
             row.update(cost)
     base = rows[0]["cost_p50_ms"]
@@ -141,7 +141,7 @@ def run(models: list[tuple[str, Path]], args: argparse.Namespace) -> dict[str, A
             k: round(row[f"{k}_shown"] / rows[0][k], 3) if rows[0][k] else None
             for k in ("flicker_sessions", "flicker_val")
         }
-    targets = [lattice_peak(_fitter(256)(t)) for *_, t in items]
+    targets = [lattice_peak(fitter(256)(t)) for *_, t in items]
     report: dict[str, Any] = {
         "data": str(args.data),
         "target_lattice_peak": {
@@ -182,7 +182,8 @@ def _steadiness(args: argparse.Namespace) -> Steadiness:
     return steady.from_display(DisplayConfig(), args.steady_s, hold)
 
 
-def _as_onnx(name: str, path: Path, tmp: Path) -> Path:
+def as_onnx(name: str, path: Path, tmp: Path) -> Path:
+    """The model as an ONNX file: itself, or a checkpoint exported into tmp (named by the model's name)."""
     if path.suffix == ".onnx":
         return path
     from models.pix2pix.export import export
@@ -274,7 +275,7 @@ def evaluate(  # noqa: PLR0913 - the inputs of one run
     steadiness: Steadiness,
 ) -> tuple[dict[str, Any], dict[str, list[np.ndarray]]]:
     size = model.input_size
-    fit = _fitter(size)
+    fit = fitter(size)
     outs = [model.run(fit(sk)) for _, sk, _ in items]
     targets = [
         cv2.resize(t, (size, size), interpolation=cv2.INTER_AREA) if t.shape[0] != size else t for *_, t in items
@@ -316,7 +317,8 @@ def evaluate(  # noqa: PLR0913 - the inputs of one run
     return row, {"held_out": outs, "sessions": [model.run(s) for s in last_states]}
 
 
-def _fitter(size: int):  # noqa: ANN202
+def fitter(size: int):  # noqa: ANN202
+    """A function that resizes a square image to the model's input side (area), as the export's parity check does."""
     from models.pix2pix.export import _fit
 
     return functools.partial(_fit, size=size)
@@ -418,7 +420,7 @@ def write_sheet(
 
     names = list(answers)
     size = answers[names[0]]["held_out"][0].shape[0]
-    fit = _fitter(size)
+    fit = fitter(size)
     order = sorted(
         range(len(items)),
         key=lambda k: (not any(w in items[k][0].lower() for w in FACE_WORDS), not person[k], items[k][0]),

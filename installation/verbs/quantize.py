@@ -244,7 +244,7 @@ def _embedder(path: Path, settings: Any) -> Any:
 def _pix2pix_quality(fp32: Any, int8: Any, data: Path | None, limit: int | None) -> dict[str, Any]:
     import torch
 
-    from installation.verbs.quality import _fitter, held_out
+    from installation.verbs.quality import fitter, held_out
     from models.data.dataset import to_tensor_rgb
     from models.pix2pix.metrics import l1, ssim
 
@@ -259,7 +259,7 @@ def _pix2pix_quality(fp32: Any, int8: Any, data: Path | None, limit: int | None)
             "within_goals": None,  # unmeasured: the runtime keeps fp32 unless told otherwise
         }
     items, _ = held_out(data, limit)
-    fit = _fitter(fp32.input_size)
+    fit = fitter(fp32.input_size)
     rows: dict[str, Any] = {}
     outs = {}
     t = torch.stack([to_tensor_rgb(fit(tt)) for *_, tt in items])
