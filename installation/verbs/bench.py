@@ -33,7 +33,7 @@ import numpy as np
 import psutil
 
 from installation.core.errors import UserError
-from installation.core.files import write_text_atomic
+from installation.core.files import check_writable, write_text_atomic
 from installation.verbs.common import repo_path
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    check_writable(args.json, "--json")  # before minutes of timing, not after
     if args.ndi:
         from installation.verbs.ndi_bench import run
 

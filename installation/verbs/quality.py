@@ -32,6 +32,7 @@ import torch
 
 from installation.core import steady
 from installation.core.errors import UserError
+from installation.core.files import check_writable
 from installation.core.steady import Steadiness
 from models.data.dataset import to_tensor_rgb
 from models.pix2pix.metrics import far_flicker, l1, lattice_peak, sharpness, ssim
@@ -97,8 +98,10 @@ def parse_models(specs: list[str]) -> list[tuple[str, Path]]:
 
 def main(args: argparse.Namespace) -> int:
     models = parse_models(args.model)
-    if not Path(args.data).is_file():
+    if not Path(args.data).exists():  # a pack file, or a folder of its parts
         raise UserError(f"data pack {args.data} does not exist: build one with `python run.py build-data clipart`")
+    check_writable(args.json, "--json")
+    check_writable(args.sheet, "--sheet")
     report = run(models, args)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2))

@@ -22,6 +22,7 @@ import numpy as np
 
 from installation.core.config import load_config
 from installation.core.errors import UserError
+from installation.core.files import check_writable
 from installation.runtime.archive import Archive
 from installation.runtime.health import rss_mb
 from installation.runtime.show import Show, ShowOptions
@@ -191,6 +192,7 @@ def _verify(root: Path) -> tuple[int, int]:
 def main(args: argparse.Namespace) -> int:
     if args.out.exists() and any((args.out / "archive").glob("works/*")):
         raise UserError(f"soak output {args.out} already holds an archive: choose an empty --out folder")
+    check_writable(args.json, "--json")
     result = run_soak(args.minutes * 60.0, args.speed, args.out, args.fps, args.inject_every_s, args.set)
     text = json.dumps(result, indent=2)
     log.info("soak: %s", json.dumps({k: v for k, v in result.items() if k != "rss_samples"}))

@@ -12,6 +12,8 @@ import cv2
 import numpy as np
 import torch
 
+from installation.core.files import check_writable
+
 log = logging.getLogger(__name__)
 
 
@@ -30,6 +32,8 @@ def main(args: argparse.Namespace) -> int:
     from models.clip.data import category_prompt, evaluated_categories, load_pack, top_category
     from models.clip.metrics import embed_images, embed_texts, held_out, zero_shot
 
+    check_writable(args.json, "--json")
+    check_writable(args.sheet, "--sheet")
     torch.set_num_threads(args.threads)
     model = load_judge() if args.judge else load_clip(args.clip, arch=args.clip_arch)
     images, items = load_pack(args.data)

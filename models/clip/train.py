@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from installation.core.errors import UserError
+from installation.core.files import check_writable
 
 if TYPE_CHECKING:
     from models.clip.networks import SmallClip
@@ -62,6 +63,7 @@ def main(args: argparse.Namespace) -> int:
     from models.clip.metrics import held_out, zero_shot
     from models.clip.networks import SmallClip
 
+    check_writable(args.out, "--out", folder=True)
     torch.set_num_threads(args.threads)
     start = initial_model(args.init) if args.init is not None else None  # a wrong path fails before the pack loads
     images, items = load_pack(args.data)

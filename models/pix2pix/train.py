@@ -31,6 +31,7 @@ from torch import nn
 from tqdm import tqdm
 
 from installation.core.errors import UserError
+from installation.core.files import check_writable
 from models.pix2pix.checkpoint import read_checkpoint, save_checkpoint
 from models.pix2pix.config import DOWNSAMPLES, UPSAMPLES, Pix2PixConfig
 from models.pix2pix.losses import GAN_LOSSES, d_loss, far_consistency, feature_matching, g_loss, lattice_excess
@@ -83,6 +84,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from models.data.dataset import open_pairs
 
+    check_writable(args.out, "--out", folder=True)  # before the data loads, not at the first checkpoint
     device = _device(args.device)
     _seed(args.seed)
     cfg = Pix2PixConfig(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import time
 from pathlib import Path
@@ -22,6 +23,7 @@ import cv2
 import numpy as np
 
 from installation.core.errors import UserError
+from installation.core.files import check_writable
 from installation.core.prompts import parse_prompts
 
 if TYPE_CHECKING:
@@ -107,6 +109,8 @@ def main(args: argparse.Namespace) -> int:
 
     from models.steer.defaults import auto_threads
 
+    check_writable(args.out, "--out")
+    check_writable(args.svg, "--svg")
     torch.set_num_threads(args.threads or auto_threads())
     torch.manual_seed(args.seed)
     from models.clip.api import load_clip
@@ -153,7 +157,7 @@ def main(args: argparse.Namespace) -> int:
         "restarts": restarts,
         "seconds": round(elapsed, 2),
         "it_per_s": round((steerer.step_count + choice.trial_steps * (restarts - 1)) / max(elapsed, 1e-9), 2),
-        "loss": round(frame.loss, 4) if frame else None,
+        "loss": round(frame.loss, 4) if frame and math.isfinite(frame.loss) else None,
         "similarity": _similarities(clip, image, [p.text for p in prompts]),
     }
     if args.svg:

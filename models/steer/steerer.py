@@ -62,6 +62,7 @@ class Steerer:
         self.prompts: tuple[WeightedPrompt, ...] = ()
         self.target: Target | None = None
         self.step_count = 0
+        self.last_loss = float("nan")  # the loss of the newest step (nan before the first)
         self.planned: int | None = None  # steps of the whole run, for the generator's schedule (None: no schedule)
         self.retargets = 0
         self.set_prompt(prompt)
@@ -110,7 +111,8 @@ class Steerer:
         self.opt.step()
         self.generator.constrain()
         self.step_count += 1
-        return float(loss.detach()), img.detach()
+        self.last_loss = float(loss.detach())
+        return self.last_loss, img.detach()
 
     @torch.no_grad()
     def render(self) -> np.ndarray:
@@ -119,7 +121,7 @@ class Steerer:
     def run(self, steps: int, every: int = 10, stop: threading.Event | None = None) -> Iterator[Frame]:
         """Optimise for `steps` steps, yielding a Frame every `every` steps and one of the final state."""
         t0 = time.perf_counter()
-        loss = float("nan")
+        loss = self.last_loss  # a run of 0 steps (all spent in the restarts' trial) reports the trial's
         if self.planned is None:
             self.planned = self.step_count + steps
         for i in range(steps):

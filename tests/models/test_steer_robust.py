@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -202,6 +204,15 @@ def test_best_of_keeps_the_candidate_the_steering_clip_scores_best() -> None:
     assert frames[-1].step == 20
     one = best_of(clip, make, "a cat", steps=20, restarts=1, cut=CutoutParams(count=2), seed=5)
     assert one.trial_steps == 0 and one.steerer.step_count == 0
+
+
+def test_a_run_spent_in_the_trial_reports_the_trial_loss_not_nan() -> None:
+    clip = tiny_clip(0)
+    choice = best_of(clip, lambda s: StrokesGenerator(size=32, n_strokes=4, seed=s), "a cat", steps=1, restarts=3,
+                     cut=CutoutParams(count=2))  # fmt: skip
+    assert choice.trial_steps == 1
+    (frame,) = list(choice.steerer.run(0, every=0))  # nothing left to run: the final frame only
+    assert frame.step == 1 and math.isfinite(frame.loss) and frame.loss == choice.steerer.last_loss
 
 
 @pytest.mark.parametrize(("cores", "threads"), [(1, 1), (2, 1), (4, 2), (16, 4)])
