@@ -65,6 +65,8 @@ def main(args: argparse.Namespace) -> int:
             raise UserError("archive sheet needs --out FILE.png")
         if args.last < 1 or args.cols < 1 or not 32 <= args.thumb <= 1024:
             raise UserError("archive sheet: --last and --cols must be at least 1, --thumb within 32..1024")
+        if not entries:
+            raise UserError(f"archive {root} holds no finished works: nothing to put on a sheet (is --root right?)")
         n = contact_sheet(archive, entries[-args.last :], args.out, args.cols, args.thumb)
         print(f"contact sheet of {n} works: {args.out}")
         return 0

@@ -52,3 +52,13 @@ def test_a_long_label_is_made_to_fit_not_cut() -> None:
     _label(sheet, "20261201-071926-285231-sitter-1", (0, 20), 150)
     cols = np.flatnonzero((sheet < 120).any(axis=(0, 2)))
     assert cols.max() < 152 and cols.max() > 120  # shrunk to the tile's width, and all of it drawn
+
+
+def test_a_sheet_of_an_empty_archive_is_refused_in_one_line(tmp_path: Path) -> None:
+    root = tmp_path / "archive"
+    root.mkdir()
+    out = tmp_path / "sheet.png"
+    cmd = [sys.executable, "run.py", "archive", "sheet", "--root", str(root), "--out", str(out)]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert r.returncode == 2 and "holds no finished works" in r.stderr.strip().splitlines()[-1], r.stderr[-500:]
+    assert not out.exists()

@@ -179,3 +179,35 @@ def test_a_missing_dependency_is_one_line_naming_it_and_the_setup(blocked: str, 
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr[-2000:]
     (line,) = r.stderr.strip().splitlines()
     assert repr(blocked) in line and "scripts/setup.sh" in line
+
+
+def test_an_output_folder_that_cannot_be_made_is_refused_before_the_show(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    r = _run("demo", "--headless", "--seconds", "60", "--out", str(blocker / "run"))
+    _one_line_error(r, "--out", str(blocker))
+
+
+def test_record_never_overwrites_an_earlier_session(tmp_path: Path) -> None:
+    earlier = tmp_path / "earlier.jsonl"
+    earlier.write_text('{"format": "session"}\n')
+    r = _run("record", "--headless", "--seconds", "1", "--out", str(tmp_path / "o"), "--file", str(earlier))
+    _one_line_error(r, "already exists", str(earlier))
+    assert earlier.read_text() == '{"format": "session"}\n'
+
+
+def test_two_recordings_in_the_same_second_get_two_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from installation.verbs import record
+
+    class Frozen:
+        @staticmethod
+        def now():  # noqa: ANN205
+            import datetime as dt
+
+            return dt.datetime(2026, 12, 2, 10, 0, 0)
+
+    monkeypatch.setattr(record, "datetime", Frozen)
+    first = record._new_recording(tmp_path)
+    first.write_text("")
+    second = record._new_recording(tmp_path)
+    assert first.name == "20261202-100000.jsonl" and second.name == "20261202-100000-2.jsonl"
