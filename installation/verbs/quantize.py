@@ -105,6 +105,7 @@ def quantize(
                     "weights": "int8 per output channel",
                     "activations": "uint8, min/max calibration",
                     "ops": list(QUANT_OPS[kind]),
+                    "kept_fp32": output_convs(Path(model)) if kind == "pix2pix" else [],
                     "calibration": calib_source,
                 }
             ),
@@ -163,12 +164,31 @@ def _quantize_static(src: Path, dst: Path, meta: dict[str, str], calib: np.ndarr
         Reader(),
         quant_format=QuantFormat.QDQ,
         op_types_to_quantize=list(QUANT_OPS[meta["kind"]]),
+        nodes_to_exclude=output_convs(pre) if meta["kind"] == "pix2pix" else None,
         per_channel=True,
         activation_type=QuantType.QUInt8,
         weight_type=QuantType.QInt8,
         calibrate_method=CalibrationMethod.MinMax,
         extra_options={"CalibTensorRangeSymmetric": False},
     )
+
+
+def output_convs(model: Path) -> list[str]:
+    """The convolution that makes the graph's output (pix2pix: the full-resolution conv before the tanh). It stays
+    fp32: quantized, its 8-bit rounding lands on the picture itself (measured on v7: SSIM −0.013 against fp32; with
+    it kept fp32, −0.006), and it is one layer of 25."""
+    import onnx
+
+    graph = onnx.load(str(model), load_external_data=False).graph
+    producer = {out: n for n in graph.node for out in n.output}
+    names = []
+    for out in graph.output:
+        node = producer.get(out.name)
+        while node is not None and node.op_type != "Conv" and node.input:  # back through tanh and the like
+            node = producer.get(node.input[0])
+        if node is not None and node.op_type == "Conv":
+            names.append(node.name)
+    return names
 
 
 # -- inputs --------------------------------------------------------------------------------------------------

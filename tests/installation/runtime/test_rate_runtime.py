@@ -57,6 +57,14 @@ def test_quantize_writes_an_int8_copy_that_says_what_it_is(fp32_and_int8: tuple[
 
     ops = {n.op_type for n in onnx.load_model_from_string(raw).graph.node}
     assert {"QuantizeLinear", "DequantizeLinear"} <= ops  # QDQ format
+    graph = onnx.load_model_from_string(raw).graph
+    kept = json.loads(meta["quantization"])["kept_fp32"]
+    assert len(kept) == 1  # the output convolution: its weights stay fp32, not QDQ-wrapped int8
+    (conv,) = [n for n in graph.node if n.name == kept[0]]
+    feeders = {o: n.op_type for n in graph.node for o in n.output}
+    assert feeders.get(conv.input[1]) != "DequantizeLinear"
+    others = [n for n in graph.node if n.op_type == "Conv" and n.name != kept[0]]
+    assert others and all(feeders.get(n.input[1]) == "DequantizeLinear" for n in others)
     model = open_model(int8, None, CPU)  # the runtime opens it like any export and its answers are images
     out = model.run(np.full((256, 256), 255, np.uint8))
     assert out.shape == (256, 256, 3) and out.dtype == np.uint8
