@@ -42,6 +42,7 @@ def sandbox(tmp_path: Path) -> list[str]:
         f"archive.root={json.dumps(str(box / 'archive'))}",
         f"logging.file={json.dumps(str(box / 'logs' / 'installation.jsonl'))}",
         f"paths.saved={json.dumps(str(box / 'saved'))}",
+        f"paths.recordings={json.dumps(str(box / 'recordings'))}",
         f"sitter.archive={json.dumps(str(box / 'sitter-archive'))}",
         f"duet.archive={json.dumps(str(box / 'duet-archive'))}",
     ]

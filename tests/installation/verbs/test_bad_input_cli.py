@@ -31,6 +31,7 @@ def _sandboxed(args: tuple[str, ...]) -> list[str]:
         f"logging.file={json.dumps(str(box / 'logs' / 'installation.jsonl'))}",
         f"archive.root={json.dumps(str(box / 'archive'))}",
         f"paths.saved={json.dumps(str(box / 'saved'))}",
+        f"paths.recordings={json.dumps(str(box / 'recordings'))}",
     ]
     return [args[0], *[a for s in sets for a in ("--set", s)], *args[1:]]  # the test's own --set still wins
 
