@@ -26,7 +26,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace, extra: list[str] | None = None) -> AppConfig:
     """Defaults → venue file → verb-implied settings (`extra`) → explicit flags → --set overrides."""
-    check_writable(getattr(args, "out", None), "--out", folder=True)  # before a show that would lose its frames
+    check_writable(args.out, "--out", folder=True)  # before a show that would lose its frames
     overrides = list(extra or [])
     if args.windowed or args.headless:
         overrides.append("display.fullscreen=false")

@@ -92,7 +92,7 @@ def quantize(
     work = Path(tempfile.mkdtemp(prefix=f".{out.stem}-", dir=out.parent))
     try:
         tmp = work / out.name
-        _quantize_static(Path(model), tmp, meta, calib, work)
+        kept_fp32 = _quantize_static(Path(model), tmp, meta, calib, work)
         quality = measure_quality(kind, Path(model), tmp, data, quality_limit, threads)
         extra = {
             "precision": "int8",
@@ -105,7 +105,7 @@ def quantize(
                     "weights": "int8 per output channel",
                     "activations": "uint8, min/max calibration",
                     "ops": list(QUANT_OPS[kind]),
-                    "kept_fp32": output_convs(Path(model)) if kind == "pix2pix" else [],
+                    "kept_fp32": kept_fp32,
                     "calibration": calib_source,
                 }
             ),
@@ -137,7 +137,8 @@ QUANT_OPS = {
 }
 
 
-def _quantize_static(src: Path, dst: Path, meta: dict[str, str], calib: np.ndarray, work: Path) -> None:
+def _quantize_static(src: Path, dst: Path, meta: dict[str, str], calib: np.ndarray, work: Path) -> list[str]:
+    """QDQ int8 of src into dst; returns the names of the nodes left in fp32."""
     from onnxruntime.quantization import (
         CalibrationDataReader,
         CalibrationMethod,
@@ -158,19 +159,21 @@ def _quantize_static(src: Path, dst: Path, meta: dict[str, str], calib: np.ndarr
 
     pre = work / "pre.onnx"
     quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
+    kept = output_convs(pre) if meta["kind"] == "pix2pix" else []
     quantize_static(
         str(pre),
         str(dst),
         Reader(),
         quant_format=QuantFormat.QDQ,
         op_types_to_quantize=list(QUANT_OPS[meta["kind"]]),
-        nodes_to_exclude=output_convs(pre) if meta["kind"] == "pix2pix" else None,
+        nodes_to_exclude=kept,
         per_channel=True,
         activation_type=QuantType.QUInt8,
         weight_type=QuantType.QInt8,
         calibrate_method=CalibrationMethod.MinMax,
         extra_options={"CalibTensorRangeSymmetric": False},
     )
+    return kept
 
 
 def output_convs(model: Path) -> list[str]:
