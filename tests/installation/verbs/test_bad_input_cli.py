@@ -20,11 +20,10 @@ ROOT = Path(__file__).resolve().parents[3]
 SESSION = ROOT / "installation" / "assets" / "sessions" / "face_04.jsonl"
 
 
-def _sandboxed(args: tuple[str, ...]) -> list[str]:
-    """A show verb's arguments with its log, archive and OSC port kept off the repository's own (the sandbox)."""
+def _sandboxed(args: tuple[str, ...], box: Path) -> list[str]:
+    """A show verb's arguments with its log, archive and OSC port kept off the repository's own (in box)."""
     if not args or args[0] not in ("demo", "live", "record"):
         return list(args)
-    box = Path(tempfile.mkdtemp(prefix="bad-input-"))
     sets = [
         "osc.port=0",
         "osc.state_out=[]",
@@ -37,13 +36,14 @@ def _sandboxed(args: tuple[str, ...]) -> list[str]:
 
 
 def _run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "run.py"), *_sandboxed(args)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"},
-    )
+    with tempfile.TemporaryDirectory(prefix="bad-input-") as box:  # removed after the run, not left in /tmp
+        return subprocess.run(
+            [sys.executable, str(ROOT / "run.py"), *_sandboxed(args, Path(box))],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"},
+        )
 
 
 def _one_line_error(r: subprocess.CompletedProcess, *words: str) -> str:
